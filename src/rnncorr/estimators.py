@@ -1,0 +1,158 @@
+r"""Statistics of a covariance matrix, with the finite-sample bias of tr C^2 removed.
+
+Definitions (docs/science.md §2), for an N x N covariance C::
+
+    a      = (1/N) tr C                       mean autocovariance
+    cbar   = mean_{i != j} C_ij               mean cross-covariance, O(1/N)
+    nc2    = N mean_{i != j} C_ij^2           scaled second moment of cross-covariances, O(1)
+    PR     = (tr C)^2 / tr C^2                participation dimension, reported as PR/N
+
+Why a correction: a sample covariance C_hat = C + E carries estimation noise E with
+E[tr C_hat^2] = tr C^2 + E[tr E^2], so the naive PR is biased down (by a factor of order
+1/(1 + N/n) for n samples; the Marchenko–Pastur broadening) and nc2 is biased up.
+
+**Cross-block estimator (used here).** Split the samples into K >= 2 disjoint blocks, estimate an
+unbiased C_A in each, and use products of *different* blocks, whose noises are independent::
+
+    tr C^2      ~  mean_{A != B} tr(C_A C_B)
+                =  [ ||sum_A C_A||_F^2 - sum_A ||C_A||_F^2 ] / (K (K - 1))
+    (tr C)^2    ~  mean_{A != B} tr C_A tr C_B
+    sum_{i!=j} C_ij^2  likewise with the diagonal removed.
+
+Blocks are consecutive stretches of time (of all trajectories of one J realization), so they
+are independent up to correlations across a block boundary, O(tau_c / block length). Only the
+running sums above are kept (:class:`BlockMoments`), never the blocks themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = [
+    "BlockMoments",
+    "STATISTIC_NAMES",
+    "block_covariance",
+    "covariance_statistics",
+    "cross_block_statistics",
+    "mean_and_standard_error",
+]
+
+#: Names of the statistics returned by :meth:`BlockMoments.statistics`.
+STATISTIC_NAMES: tuple[str, ...] = ("a", "cbar", "nc2", "pr_over_n", "pr_over_n_naive")
+
+
+def block_covariance(sum_y: np.ndarray, sum_yy: np.ndarray, n: int) -> np.ndarray:
+    """Unbiased covariance from the sums of n samples: (sum y y^T - s s^T / n) / (n - 1)."""
+    if n < 2:
+        raise ValueError(f"a block needs at least 2 samples, got {n}")
+    mean = sum_y / n
+    return (sum_yy - n * np.outer(mean, mean)) / (n - 1)
+
+
+@dataclass
+class BlockMoments:
+    """Running sums over blocks A = 1..K of one covariance kind, enough for the cross-block estimator.
+
+    Attributes are float64 whatever the simulation precision (sums of many small terms).
+    """
+
+    size: int
+    sum_cov: np.ndarray = field(init=False)
+    sum_trace: float = 0.0
+    sum_trace_sq: float = 0.0
+    sum_frobenius_sq: float = 0.0
+    sum_diagonal_sq: float = 0.0
+    n_blocks: int = 0
+
+    def __post_init__(self) -> None:
+        self.sum_cov = np.zeros((self.size, self.size))
+
+    def add_block(self, cov: np.ndarray) -> None:
+        """Fold one block's (unbiased) covariance estimate into the sums."""
+        cov = np.asarray(cov, dtype=np.float64)
+        diagonal = np.diagonal(cov)
+        trace = float(diagonal.sum())
+        self.sum_cov += cov
+        self.sum_trace += trace
+        self.sum_trace_sq += trace * trace
+        self.sum_frobenius_sq += float(np.einsum("ij,ij->", cov, cov))
+        self.sum_diagonal_sq += float(diagonal @ diagonal)
+        self.n_blocks += 1
+
+    @property
+    def covariance(self) -> np.ndarray:
+        """Pooled estimate: the mean of the block covariances."""
+        return self.sum_cov / self.n_blocks
+
+    def statistics(self) -> dict[str, float]:
+        """a, cbar, nc2, PR/N (cross-block) and PR/N (naive, for comparison) of the pooled C.
+
+        Returns NaN for every entry when fewer than two blocks were added.
+        """
+        n, k = self.size, self.n_blocks
+        if k < 2:
+            return dict.fromkeys(STATISTIC_NAMES, np.nan)
+        total = self.sum_cov
+        trace = float(np.trace(total))
+        frobenius_sq = float(np.einsum("ij,ij->", total, total))
+        diagonal_sq = float(np.diagonal(total) @ np.diagonal(total))
+        pairs = k * (k - 1)
+        trace_c2 = (frobenius_sq - self.sum_frobenius_sq) / pairs
+        trace_sq = (trace * trace - self.sum_trace_sq) / pairs
+        offdiag_sq = (frobenius_sq - diagonal_sq - self.sum_frobenius_sq + self.sum_diagonal_sq)
+        offdiag_sq /= pairs
+        pooled = total / k
+        pooled_trace = trace / k
+        return {
+            "a": pooled_trace / n,
+            "cbar": (float(pooled.sum()) - pooled_trace) / (n * (n - 1)),
+            "nc2": offdiag_sq / (n - 1),
+            "pr_over_n": trace_sq / trace_c2 / n if trace_c2 > 0 else np.nan,
+            "pr_over_n_naive": pooled_trace**2 / float(np.einsum("ij,ij->", pooled, pooled)) / n,
+        }
+
+
+def cross_block_statistics(blocks: Iterable[np.ndarray]) -> dict[str, float]:
+    """Statistics from raw samples split into blocks, each an (n_A, N) array of rows = samples.
+
+    Convenience for data held in memory (tests, analysis); the simulation streams instead.
+    """
+    moments: BlockMoments | None = None
+    for samples in blocks:
+        samples = np.asarray(samples, dtype=np.float64)
+        if moments is None:
+            moments = BlockMoments(samples.shape[1])
+        moments.add_block(
+            block_covariance(samples.sum(axis=0), samples.T @ samples, samples.shape[0])
+        )
+    if moments is None:
+        raise ValueError("no blocks given")
+    return moments.statistics()
+
+
+def covariance_statistics(cov: np.ndarray) -> dict[str, float]:
+    """a, cbar, nc2 and PR/N of a known (exact, noise-free) covariance matrix."""
+    cov = np.asarray(cov, dtype=np.float64)
+    n = cov.shape[0]
+    diagonal = np.diagonal(cov)
+    trace = float(diagonal.sum())
+    frobenius_sq = float(np.einsum("ij,ij->", cov, cov))
+    return {
+        "a": trace / n,
+        "cbar": (float(cov.sum()) - trace) / (n * (n - 1)),
+        "nc2": (frobenius_sq - float(diagonal @ diagonal)) / (n - 1),
+        "pr_over_n": trace**2 / frobenius_sq / n,
+    }
+
+
+def mean_and_standard_error(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over realizations and its standard error std/sqrt(n), ignoring NaN (diverged)."""
+    values = np.asarray(values, dtype=np.float64)
+    count = np.sum(np.isfinite(values), axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.nanmean(values, axis=axis) if values.size else np.nan
+        std = np.nanstd(values, axis=axis, ddof=1)
+        return mean, np.where(count > 1, std / np.sqrt(count), np.nan)
