@@ -26,6 +26,7 @@ running sums above are kept (:class:`BlockMoments`), never the blocks themselves
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -152,7 +153,9 @@ def mean_and_standard_error(values: np.ndarray, axis: int = 0) -> tuple[np.ndarr
     """Mean over realizations and its standard error std/sqrt(n), ignoring NaN (diverged)."""
     values = np.asarray(values, dtype=np.float64)
     count = np.sum(np.isfinite(values), axis=axis)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.nanmean(values, axis=axis) if values.size else np.nan
+    # all-NaN slices (every realization diverged) are expected: NaN, without a warning
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(values, axis=axis)
         std = np.nanstd(values, axis=axis, ddof=1)
-        return mean, np.where(count > 1, std / np.sqrt(count), np.nan)
+        return mean, np.where(count > 1, std / np.sqrt(np.maximum(count, 1)), np.nan)

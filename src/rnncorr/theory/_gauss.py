@@ -47,6 +47,8 @@ from rnncorr.activations import Activation
 __all__ = [
     "DX",
     "H_MAX",
+    "N_MAX_MEAN",
+    "N_MAX_PAIR",
     "QUANTITIES",
     "Z_MAX",
     "erf_dphi",
@@ -94,6 +96,11 @@ H_MAX: float = 0.25
 #: target step in x-space (x = sqrt(var) z). tanh (poles at +- i pi/2): error ~ exp(-pi^2 / DX)
 #: ~ 4e-22; Padé [3/2] (poles at +- i/sqrt(b) = +- 1.58 i) is even better resolved.
 DX: float = 0.2
+#: largest grid sizes. Beyond var ~ (DX (N - 1) / (2 Z_MAX))^2 the x-space step grows like
+#: sqrt(var): var > 2.5e5 for single-site averages, var > 900 for pair averages (cost n^2 per c).
+#: The accuracy lost there is measured in docs/NUMERICS.md ("noisy single site").
+N_MAX_MEAN: int = 25_001
+N_MAX_PAIR: int = 1_501
 #: largest number of (x, z0, z1) points a pair average puts in one array (memory bound)
 _CHUNK = 2_000_000
 
@@ -113,7 +120,9 @@ _PAIR_QUANTITIES = ("phi_pair", "dphi_pair", "primitive_cov")
 # ---------------------------------------------------------------------------------------------
 # quadrature
 # ---------------------------------------------------------------------------------------------
-def z_grid(var_max: float, dx: float = DX) -> tuple[np.ndarray, np.ndarray]:
+def z_grid(
+    var_max: float, dx: float = DX, n_max: int = N_MAX_MEAN
+) -> tuple[np.ndarray, np.ndarray]:
     r"""Uniform trapezoid grid on z in [-Z_MAX, Z_MAX] with Gaussian weights.
 
         <f(x)> ~= sum_k w_k f(sqrt(var) z_k),   w_k = h exp(-z_k^2/2) / sqrt(2 pi)
@@ -121,9 +130,12 @@ def z_grid(var_max: float, dx: float = DX) -> tuple[np.ndarray, np.ndarray]:
     Parameters
     ----------
     var_max : float
-        Largest variance the grid must resolve; the step is h = min(H_MAX, dx / sqrt(var_max)).
+        Largest variance the grid must resolve; the step is h = min(H_MAX, dx / sqrt(var_max)),
+        but no smaller than 2 Z_MAX / (n_max - 1).
     dx : float
         Target spacing in x-space.
+    n_max : int
+        Largest number of nodes.
 
     Returns
     -------
@@ -137,6 +149,7 @@ def z_grid(var_max: float, dx: float = DX) -> tuple[np.ndarray, np.ndarray]:
     """
     scale = math.sqrt(max(float(var_max), 0.0))
     h = H_MAX if scale == 0.0 else min(H_MAX, dx / scale)
+    h = max(h, 2.0 * Z_MAX / (n_max - 1))
     n_half = math.ceil(Z_MAX / h)
     z = np.linspace(-n_half * h, n_half * h, 2 * n_half + 1)
     w = np.exp(-0.5 * z * z)
@@ -222,7 +235,7 @@ def gauss_pair_mean(
     if np.any(np.abs(c) > v * (1 + 1e-12)) or not np.all(np.isfinite(c)):
         raise ValueError("gauss_pair_mean: need |cov| <= var")
     c = np.clip(c, -v, v)
-    z, w = z_grid(v, dx)
+    z, w = z_grid(v, dx, N_MAX_PAIR)
     n = z.size
     flat = c.ravel()
     out = np.empty(flat.shape)
@@ -330,12 +343,13 @@ def erf_primitive(var: ArrayLike) -> np.ndarray:
     r"""<Phi(x)> for Phi(x) = x erf(k x) + (exp(-k^2 x^2) - 1)/(k sqrt(pi)), k = sqrt(pi)/2.
 
         <x erf(k x)> = var <phi'> (Stein),  k sqrt(pi) = pi/2:
-        <Phi> = var / sqrt(1 + pi var/2) + (2/pi) (1/sqrt(1 + pi var/2) - 1)
+        <Phi> = var r + (2/pi)(r - 1) = var r / (1 + r),   r = 1/sqrt(1 + pi var/2)
     """
     v = _arr(var)
     r = 1.0 / np.sqrt(1.0 + _HALF_PI * v)
-    # (2/pi)(r - 1) written without cancellation: r - 1 = -(pi v/2) r / (1 + r) ... times 1/r
-    return v * r - v * r / (1.0 + r) * r / r * r / r if False else v * r - v * r / (1.0 + 1.0 / r)
+    # (2/pi)(r - 1) = -v r^2/(1 + r) (since r^2 - 1 = -(pi v/2) r^2), so <Phi> = v r/(1 + r):
+    # no cancellation at small var
+    return v * r / (1.0 + r)
 
 
 def erf_primitive_cov(var: ArrayLike, cov: ArrayLike) -> np.ndarray:

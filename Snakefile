@@ -1,0 +1,21 @@
+# rnncorr: statistics of correlations in random nonlinear recurrent neural networks.
+# Table of contents only; see workflow/rules/*.smk. Run with
+#   snakemake --cores all --workflow-profile workflow/profiles/default
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/simulate.smk"
+include: "workflow/rules/theory.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    input:
+        final_outputs(),
+    default_target: True

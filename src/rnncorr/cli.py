@@ -1,0 +1,156 @@
+"""Command line: ``rnncorr simulate``, ``rnncorr theory``, ``rnncorr plot``.
+
+Each sub-command is the twin of a workflow script and calls the same library function, so a
+single cell can be reproduced, or a figure restyled, without Snakemake.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from rnncorr.activations import ACTIVATION_NAMES, get_activation
+from rnncorr.config import Cell, SimulationSettings
+
+__all__ = ["log_to", "main"]
+
+
+def log_to(path: str | Path) -> None:
+    """Send logging, warnings and stderr of a workflow script to its rule's log file."""
+    handle = open(path, "a", buffering=1)  # noqa: SIM115 - lives as long as the job
+    sys.stderr = handle
+    logging.basicConfig(stream=handle, level=logging.INFO, force=True)
+    logging.captureWarnings(True)
+
+
+def _add_activation_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--activation", required=True, choices=ACTIVATION_NAMES)
+    parser.add_argument("--alpha", type=float, help="power-law exponent, 0 < alpha < 1")
+    parser.add_argument("--pade-a", type=float, dest="pade_a", help="Padé a >= 0")
+    parser.add_argument("--pade-b", type=float, dest="pade_b", help="Padé b > 0")
+    parser.add_argument("--g", type=float, required=True, help="coupling gain g >= 0")
+    parser.add_argument("--sigma2", type=float, required=True, help="noise intensity >= 0")
+
+
+def _activation(args: argparse.Namespace):
+    params = {"alpha": args.alpha, "a": args.pade_a, "b": args.pade_b}
+    params = {k: v for k, v in params.items() if v is not None}
+    return get_activation(args.activation, **params)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from rnncorr import io, simulate
+
+    settings = SimulationSettings(
+        realizations=args.realizations, trajectories=args.trajectories, duration=args.duration,
+        burn_in=args.burn_in, dt=args.dt, integrator=args.integrator, blocks=args.blocks,
+        window=args.window, extrapolate_window=not args.no_extrapolate,
+        sample_interval=args.sample_interval, float32=args.float32,
+    )
+    if settings.windows_per_block < 2:
+        raise ValueError("--duration too short: each block must hold at least 2 windows "
+                         f"(blocks {settings.blocks}, window {settings.window})")
+    cell = Cell(_activation(args), args.N, args.g, args.sigma2)
+    result = simulate.simulate_cell(cell, settings, args.seed, threads=args.threads)
+    dataset = io.cell_dataset(result)
+    io.write_netcdf(dataset, args.out)
+    diverged = int(dataset.diverged.sum())
+    print(f"{cell.path}: {settings.realizations} realization(s), {diverged} diverged -> {args.out}")
+    for kind in dataset.kind.values:
+        for var in dataset.variable.values:
+            values = dataset.sel(kind=kind, variable=var)
+            parts = []
+            for stat in ("a", "nc2", "pr_over_n"):
+                v = values[stat].values
+                v = v[np.isfinite(v)]
+                se = v.std(ddof=1) / math.sqrt(v.size) if v.size > 1 else math.nan
+                parts.append(f"{stat} = {v.mean() if v.size else math.nan:.5g} +- {se:.2g}")
+            print(f"  {kind:>14s} {var:>3s}: " + ", ".join(parts))
+    return 0
+
+
+def _theory(args: argparse.Namespace) -> int:
+    from rnncorr import theory
+
+    result = theory.solve(_activation(args), args.g, args.sigma2, noise_tau=args.noise_tau)
+    out = result.to_dict()
+    if args.N is not None:
+        out["finite_n"] = theory.finite_n_prediction(_activation(args), args.g, args.sigma2, args.N)
+    if args.format == "json":
+        print(json.dumps(out))
+    else:
+        for key, value in out.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from rnncorr import plots
+
+    figure = plots.make_figure(args.figure, args.simulations, args.theory)
+    for out in args.out:
+        plots.save_figure(figure, out)
+        print(f"wrote {out}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rnncorr", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sim = sub.add_parser("simulate", help="simulate one grid cell and write its netCDF file")
+    _add_activation_args(sim)
+    sim.add_argument("--N", type=int, required=True, help="network size")
+    sim.add_argument("--duration", type=float, required=True, help="recorded time per trajectory")
+    sim.add_argument("--realizations", type=int, default=4, help="J realizations R")
+    sim.add_argument("--trajectories", type=int, default=16, help="noise trajectories B per J")
+    sim.add_argument("--seed", type=int, default=0, help="base seed")
+    sim.add_argument("--dt", type=float, default=0.1)
+    sim.add_argument("--burn-in", type=float, default=50.0, dest="burn_in")
+    sim.add_argument("--integrator", choices=("heun", "euler"), default="heun")
+    sim.add_argument("--blocks", type=int, default=8, help="time blocks of the cross-block estimator")
+    sim.add_argument("--window", type=float, default=40.0, help="zero-frequency window W")
+    sim.add_argument("--no-extrapolate", action="store_true",
+                     help="do not remove the 1/W window bias (Richardson from W and 2W)")
+    sim.add_argument("--sample-interval", type=float, default=1.0, dest="sample_interval")
+    sim.add_argument("--float32", action="store_true", help="integrate in float32")
+    sim.add_argument("--threads", type=int, default=None, help="BLAS threads")
+    sim.add_argument("--out", required=True, help="output netCDF file")
+    sim.set_defaults(handler=_simulate)
+
+    th = sub.add_parser("theory", help="large-N theory of one parameter set")
+    _add_activation_args(th)
+    th.add_argument("--noise-tau", type=float, default=None, dest="noise_tau",
+                    help="Ornstein-Uhlenbeck noise correlation time (default: white noise)")
+    th.add_argument("--N", type=int, default=None, help="add the finite-N prediction")
+    th.add_argument("--format", choices=("json", "text"), default="json")
+    th.set_defaults(handler=_theory)
+
+    pl = sub.add_parser("plot", help="regenerate a figure from the netCDF files alone")
+    pl.add_argument("figure", help="figure name (see rnncorr.plots.FIGURES)")
+    pl.add_argument("--simulations", default="results/simulations.nc")
+    pl.add_argument("--theory", default="results/theory.nc")
+    pl.add_argument("--out", nargs="+", required=True, help="output files (.pdf, .png)")
+    pl.set_defaults(handler=_plot)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``rnncorr`` console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except ValueError as exc:
+        parser.exit(2, f"rnncorr {args.command}: error: {exc}\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,751 @@
+r"""Dynamic mean-field theory (DMFT) on a lag grid, and equal-time statistics of the noisy network.
+
+The autocorrelation Delta(u) = <x_i(t+u) x_i(t)> of a large random network
+``dx/dt = -x + J phi(x) + xi`` (docs/science.md §1, §3) solves, in frequency space,
+
+    (1 + w^2) Delta(w) = g^2 C_phi(w) + K(w),     C_phi(u) = F(Delta(u)),                   (D1)
+    F(c) = <phi(x) phi(y)>_c,   (x, y) Gaussian, Var x = Var y = Delta(0), Cov = c,
+
+with K(w) = sigma2 for white noise (§3), K(w) = sigma2 / (1 + w^2 tau_n^2) for OU noise (§8)
+and K = 0 in the chaotic network (§6). In the lag domain (1 - d^2/du^2) has the Green's function
+G(u) = exp(-|u|)/2, so (D1) reads
+
+    Delta = D_K + g^2 G * F(Delta),   D_K = G * K  (sigma2 exp(-|u|)/2 for white noise)      (D2)
+
+For white noise and for chaos (D2) is the Newton particle in V(c) = -c^2/2 + g^2 <Phi Phi>_c
+that starts at Delta0 with slope -sigma2/2 (0 in chaos) and comes to rest at c = 0.
+
+Numerics (settings and evidence: docs/NUMERICS_dmft.md#dmft)
+* F is tabulated once per variance on nodes c = var sin(pi t/2), |t| <= 1 (dense near c = var,
+  where F varies fastest) and interpolated by a cubic spline; F' is the spline's derivative.
+* (D2) is discretised on u_k = k du, k = 0..n, extended evenly to a period 2 U; the convolution
+  is the periodic trapezoid rule, done with DCT-I (the DFT of an even sequence). The source D_K
+  is exact at the nodes, so the only discretisation error is O(du^2) from the trapezoid rule.
+* Solver: damped FFT fixed-point sweeps while they contract, then Newton-Krylov (GMRES) with a
+  backtracking line search. It reports residual and iterations and flags non-convergence and a
+  negative power spectrum (``LagSolution.flag``); ``require_converged`` turns a flag into an error.
+* Spectra at arbitrary w: exact Fourier transform of the piecewise-linear interpolant of C_phi(u)
+  (Filon): C_phi(w) = du sinc^2(w du/2) [C_0 + 2 sum_k C_k cos(w u_k)]; its 1/w^2 tail is right.
+* Double frequency integrals (equal-time statistics, (R3) and docs/theory.md): Gauss-Legendre
+  in theta with w = w_s tan(theta), evaluated as matrix products over the frequency nodes.
+
+Equal-time statistics (docs/theory.md §2-§3, linear-equivalent network of science.md §7):
+with S(w) = S0/(1 + i w), S_x(w) = 1/(1 + i w), L(w) = 1/(1 - g^2 |S|^2), q = 1/(1 - z),
+z = g^2 S(w) S(w')*, residual power P(w) = C_phi(w)(1 - g^2 |S|^2) - |S|^2 K(w),
+alpha(w) = |S_x|^2 K(w), beta(w) = P(w)/S0^2, double integrals over (2 pi)^-2 dw dw':
+
+    Nc2_phi = int int C_phi C_phi' (|q|^2 - 1)                                              (R3)
+    Nc2_x   = int int [ alpha alpha' K1 + alpha beta' K2 + beta alpha' K3 + beta beta' K4 ]    (T-x)
+      K1 = L L' (|q|^2 - 1),   K2 = L [L'(|q|^2 - 1) - 2 Re(q - 1)],  K3 = K2 with w <-> w',
+      K4 = (L - 1)(L' - 1)(|q|^2 - 1) + |q - 1|^2 (L + L' - 1)
+    a_phi = <phi^2> - <phi>^2,  a_x = Delta(0),  PR/N = a^2 / (a^2 + Nc2),  cbar = 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import fft as sfft
+from scipy.interpolate import make_interp_spline
+from scipy.sparse.linalg import LinearOperator, gmres
+
+from rnncorr.activations import Activation
+from rnncorr.theory._gauss import gauss_average
+from rnncorr.theory._result import SingleSite, Stats, nan_statistics
+
+__all__ = [
+    "DMFTConvergenceError",
+    "LagSolution",
+    "PairTable",
+    "LagStatistics",
+    "equal_time_statistics",
+    "decay_rate",
+    "frequency_grid",
+    "lag_grid",
+    "lag_statistics",
+    "pair_table",
+    "require_converged",
+    "solve_lag_equation",
+    "solve_white_noise",
+    "spectrum",
+    "trace_moments",
+    "white_noise_source",
+]
+
+#: default lag step for noise-driven networks (kink of Delta at u = 0): docs/NUMERICS_dmft.md
+DU_NOISY: float = 0.01
+#: lag window: Delta(U) / Delta(0) ~ exp(-kappa U) < exp(-LAG_DECAYS), kappa = sqrt(1 - g_eff^2)
+LAG_DECAYS: float = 30.0
+#: largest number of lag points (memory / time guard)
+N_LAG_MAX: int = 2**18
+#: Gauss-Legendre nodes in theta for the double frequency integrals
+N_FREQ: int = 384
+#: nodes of the pair-average table in t (c = var sin(pi t / 2), 0 <= t <= 1)
+N_TABLE: int = 97
+#: residual tolerance of the lag equation, relative to Delta(0)
+TOL: float = 1e-11
+#: a power spectrum below -SPECTRUM_TOL * max is rejected
+SPECTRUM_TOL: float = 1e-7
+
+
+class DMFTConvergenceError(RuntimeError):
+    """The lag-grid solver did not reach its tolerance or found a negative power spectrum."""
+
+
+# ---------------------------------------------------------------------------------------------
+# pair averages F(c) = <phi(x) phi(y)>_c at fixed variance
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PairTable:
+    """Spline of F(c) = <phi(x) phi(y)>_c, Var x = Var y = ``var``, on c in [-var, var].
+
+    ``f(c)`` and ``df(c)`` = F'(c) = <phi'(x) phi'(y)>_c (Price's theorem, through the spline).
+    """
+
+    var: float
+    nodes: np.ndarray
+    values: np.ndarray
+    _spline: Any = field(repr=False)
+    _dspline: Any = field(repr=False)
+
+    def f(self, c: np.ndarray) -> np.ndarray:
+        """F(c)."""
+        return self._spline(c)
+
+    def df(self, c: np.ndarray) -> np.ndarray:
+        """F'(c) (the spline's derivative)."""
+        return self._dspline(c)
+
+
+def pair_table(activation: Activation, var: float, n_nodes: int = N_TABLE) -> PairTable:
+    r"""Tabulate F(c) = <phi(x) phi(y)>_c for an odd activation and spline it.
+
+        F(c) = E[phi(x) phi(y)],  Var x = Var y = var,  Cov(x, y) = c,  F(-c) = -F(c)
+
+    Parameters
+    ----------
+    activation : Activation
+        Odd activation (``activation.is_odd``); Gaussian averages come from
+        :func:`rnncorr.theory._gauss.gauss_average` (closed form where one exists).
+    var : float
+        Common variance Delta(0) > 0.
+    n_nodes : int
+        Nodes on 0 <= c <= var, c = var sin(pi t/2) with t uniform (dense near c = var, where F
+        bends most); mirrored to negative c by oddness.
+
+    Returns
+    -------
+    PairTable
+
+    References
+    ----------
+    .. [1] docs/science.md §3 (F(c) and the Newton particle); Price's theorem for F'.
+    """
+    if not activation.is_odd:
+        raise ValueError(f"pair_table: the DMFT here assumes an odd activation, got {activation}")
+    if not (math.isfinite(var) and var > 0):
+        raise ValueError(f"pair_table: var must be finite and > 0, got {var!r}")
+    t = np.linspace(0.0, 1.0, n_nodes)
+    c_pos = var * np.sin(0.5 * math.pi * t)
+    c_pos[-1] = var
+    f_pos = np.asarray(gauss_average(activation, "phi_pair", var, c_pos), dtype=float)
+    f_pos[0] = 0.0  # oddness: F(0) = <phi>^2 = 0
+    nodes = np.concatenate([-c_pos[:0:-1], c_pos])
+    values = np.concatenate([-f_pos[:0:-1], f_pos])
+    spline = make_interp_spline(nodes, values, k=3)
+    return PairTable(float(var), nodes, values, spline, spline.derivative())
+
+
+# ---------------------------------------------------------------------------------------------
+# lag grid and solver
+# ---------------------------------------------------------------------------------------------
+def lag_grid(window: float, du: float) -> np.ndarray:
+    """Lags u_k = k du, k = 0..n with n du >= window (n capped at N_LAG_MAX)."""
+    if not (du > 0 and window > 0):
+        raise ValueError(f"lag_grid: need du > 0 and window > 0, got du={du!r}, window={window!r}")
+    n = math.ceil(window / du)
+    if n > N_LAG_MAX:
+        raise ValueError(
+            f"lag_grid: window {window:.4g} / du {du:.4g} needs {n} > {N_LAG_MAX} lags "
+            "(too close to the critical point)"
+        )
+    return du * np.arange(n + 1)
+
+
+def _periodic_green(u: np.ndarray) -> np.ndarray:
+    """G(u) = exp(-|u|)/2 summed over the period 2U: (e^-u + e^-(2U-u)) / (2 (1 - e^-2U))."""
+    big_u = u[-1]
+    return (np.exp(-u) + np.exp(-(2.0 * big_u - u))) / (2.0 * (-np.expm1(-2.0 * big_u)))
+
+
+def white_noise_source(u: np.ndarray, sigma2: float) -> np.ndarray:
+    """D_K(u) = G * sigma2 delta = sigma2 exp(-|u|)/2 (periodic), the noise part of (D2)."""
+    return sigma2 * _periodic_green(u)
+
+
+@dataclass(frozen=True)
+class LagSolution:
+    """Solution of the lag equation (D2) on the grid u_k = k du.
+
+    Attributes
+    ----------
+    u, delta, cphi : ndarray
+        Lags, Delta(u_k) and C_phi(u_k) = F(Delta(u_k)).
+    residual : float
+        max_k |Delta - D_K - g^2 G*F(Delta)| / Delta(0) at the returned solution.
+    iterations : int
+        Fixed-point sweeps plus Newton steps.
+    converged : bool
+        residual <= tolerance and no negative power spectrum.
+    flag : str
+        ``ok``, ``maxiter``, ``negative_spectrum`` or ``trivial`` (Delta = 0).
+    min_spectrum : float
+        min over the grid frequencies of the power spectra of Delta and C_phi, divided by their
+        maxima (a valid autocorrelation has min_spectrum >= 0).
+    settings : dict
+        du, window, n, tolerances.
+    """
+
+    u: np.ndarray
+    delta: np.ndarray
+    cphi: np.ndarray
+    residual: float
+    iterations: int
+    converged: bool
+    flag: str
+    min_spectrum: float
+    settings: dict[str, Any]
+
+    @property
+    def du(self) -> float:
+        """Lag step."""
+        return float(self.u[1] - self.u[0])
+
+
+def require_converged(sol: LagSolution, what: str = "lag equation") -> LagSolution:
+    """Return ``sol`` if it converged; raise :class:`DMFTConvergenceError` otherwise."""
+    if not sol.converged:
+        raise DMFTConvergenceError(
+            f"{what}: {sol.flag} (residual {sol.residual:.3g} after {sol.iterations} iterations, "
+            f"min spectrum {sol.min_spectrum:.3g}, settings {sol.settings})"
+        )
+    return sol
+
+
+def solve_lag_equation(
+    f: Callable[[np.ndarray], np.ndarray],
+    df: Callable[[np.ndarray], np.ndarray],
+    g: float,
+    source: np.ndarray,
+    u: np.ndarray,
+    initial: np.ndarray,
+    *,
+    tol: float = TOL,
+    max_fixed_point: int = 200,
+    max_newton: int = 40,
+    damping: float = 1.0,
+) -> LagSolution:
+    r"""Solve Delta = D_K + g^2 G * F(Delta) (D2) on an even, periodic lag grid.
+
+        R(Delta)_k = Delta_k - D_K(u_k) - g^2 du sum_j G(u_k - u_j) F(Delta_j)      (trapezoid)
+
+    Parameters
+    ----------
+    f, df : callable
+        F(c) and F'(c) (e.g. from :func:`pair_table`).
+    g : float
+        Coupling gain.
+    source : ndarray
+        D_K(u_k) = (G * K)(u_k); zero for the chaotic network.
+    u : ndarray
+        Lag grid from :func:`lag_grid`.
+    initial : ndarray
+        Starting guess Delta(u_k) (e.g. the energy-route solution).
+    tol : float
+        Required max |R| / Delta(0).
+    max_fixed_point : int
+        Largest number of damped FFT fixed-point sweeps; the sweeps stop as soon as they stop
+        contracting (ratio of successive residuals > 0.9) or reach 1e-4.
+    max_newton : int
+        Largest number of Newton-Krylov steps.
+    damping : float
+        Weight lambda of the sweep Delta <- (1 - lambda) Delta + lambda T(Delta).
+
+    Returns
+    -------
+    LagSolution
+        Never raises for non-convergence: ``flag`` says what went wrong (see
+        :func:`require_converged`).
+
+    Notes
+    -----
+    The solution is rejected (``negative_spectrum``) when the trapezoid power spectrum of Delta
+    or of C_phi is below -SPECTRUM_TOL times its maximum (science.md §6: a solution with a
+    negative spectrum is not an autocorrelation). Convergence evidence: docs/NUMERICS_dmft.md.
+
+    References
+    ----------
+    .. [1] docs/science.md §3, §6, §8; Sompolinsky, Crisanti, Sommers, PRL 61:259 (1988).
+    """
+    du = float(u[1] - u[0])
+    g2 = g * g
+    green_hat = du * sfft.dct(_periodic_green(u), type=1)
+    src = np.asarray(source, dtype=float)
+
+    def conv(v: np.ndarray) -> np.ndarray:
+        return sfft.idct(green_hat * sfft.dct(v, type=1), type=1)
+
+    def resid(d: np.ndarray) -> np.ndarray:
+        return d - src - g2 * conv(f(d))
+
+    def norm(r: np.ndarray, d: np.ndarray) -> float:
+        return float(np.max(np.abs(r)) / max(abs(d[0]), 1e-300))
+
+    delta = np.array(initial, dtype=float)
+    r = resid(delta)
+    res = norm(r, delta)
+    iterations = 0
+    # damped Picard sweeps: cheap, and they bring a crude guess into Newton's basin when g^2 F'
+    # is a contraction (noise-driven networks); stop when they stall (chaos)
+    for _ in range(max_fixed_point):
+        if res < 1e-4:
+            break
+        trial = delta - damping * r
+        r_new = resid(trial)
+        res_new = norm(r_new, trial)
+        if not np.isfinite(res_new) or res_new > 0.9 * res:
+            break
+        delta, r, res = trial, r_new, res_new
+        iterations += 1
+    # Newton-Krylov with backtracking
+    n = delta.size
+    for _ in range(max_newton):
+        if res <= tol:
+            break
+        slope = df(delta)
+        jac = LinearOperator((n, n), matvec=lambda v, s=slope: v - g2 * conv(s * v), dtype=float)
+        step, _info = gmres(jac, -r, rtol=1e-3 * min(1.0, res), atol=0.0, restart=60, maxiter=20)
+        lam = 1.0
+        while lam > 1e-4:
+            trial = delta + lam * step
+            r_new = resid(trial)
+            res_new = norm(r_new, trial)
+            if np.isfinite(res_new) and res_new < (1 - 1e-4 * lam) * res:
+                break
+            lam *= 0.5
+        else:
+            break
+        delta, r, res = trial, r_new, res_new
+        iterations += 1
+    cphi = f(delta)
+    spec_d = sfft.dct(delta, type=1)
+    spec_c = sfft.dct(cphi, type=1)
+    scale_d, scale_c = np.max(np.abs(spec_d)), np.max(np.abs(spec_c))
+    if scale_d == 0 or scale_c == 0:
+        min_spec = 0.0
+    else:
+        min_spec = float(min(spec_d.min() / scale_d, spec_c.min() / scale_c))
+    if not np.isfinite(res) or res > tol:
+        flag = "maxiter"
+    elif abs(delta[0]) < 1e-12:
+        flag = "trivial"
+    elif min_spec < -SPECTRUM_TOL:
+        flag = "negative_spectrum"
+    else:
+        flag = "ok"
+    settings = {"du": du, "window": float(u[-1]), "n_lags": int(u.size), "tol": tol}
+    return LagSolution(u, delta, cphi, res, iterations, flag == "ok", flag, min_spec, settings)
+
+
+def _energy_guess(table: PairTable, g: float, slope0: float, u: np.ndarray) -> np.ndarray:
+    r"""Newton-particle trajectory Delta'' = Delta - g^2 F(Delta), Delta(0) = var, Delta'(0) = slope0.
+
+    Integrated (RK45) until Delta falls below 1e-3 var, then continued by the linearised tail
+    Delta ~ exp(-kappa u), kappa^2 = 1 - g^2 F'(0). The separatrix is unstable, so this is only a
+    starting guess for :func:`solve_lag_equation` (and an independent check in the tests).
+    """
+    from scipy.integrate import solve_ivp
+
+    var = table.var
+    kappa = math.sqrt(max(1.0 - g * g * float(table.df(np.array(0.0))), 1e-12))
+
+    def rhs(_t, y):
+        return [y[1], y[0] - g * g * float(table.f(np.array(y[0])))]
+
+    def low(_t, y):
+        return y[0] - 1e-3 * var
+
+    def turn(_t, y):
+        return y[1]
+
+    low.terminal = True
+    turn.terminal = True
+    turn.direction = 1.0
+    sol = solve_ivp(
+        rhs, (0.0, float(u[-1])), [var, slope0], events=(low, turn), rtol=1e-9, atol=1e-12 * var,
+        dense_output=True, max_step=0.1,
+    )
+    t_end = float(sol.t[-1])
+    guess = np.empty_like(u)
+    inside = u <= t_end
+    guess[inside] = sol.sol(u[inside])[0]
+    d_end = float(sol.y[0, -1])
+    guess[~inside] = max(d_end, 0.0) * np.exp(-kappa * (u[~inside] - t_end))
+    return guess
+
+
+def decay_rate(g: float, s0: float) -> float:
+    """kappa = sqrt(1 - g_eff^2): Delta(u) ~ exp(-kappa u) at large u (F'(0) = S0^2)."""
+    return math.sqrt(max(1.0 - (g * s0) ** 2, 0.0))
+
+
+def solve_white_noise(
+    activation: Activation,
+    g: float,
+    sigma2: float,
+    site: SingleSite,
+    *,
+    du: float = DU_NOISY,
+    decays: float = LAG_DECAYS,
+    table: PairTable | None = None,
+) -> LagSolution:
+    r"""Autocorrelation Delta(u) of the white-noise-driven network (docs/science.md §3).
+
+        Delta'' = Delta - g^2 F(Delta)  (u > 0),  Delta(0) = Delta0 (E1),  Delta'(0+) = -sigma2/2,
+        Delta(u) -> 0;  in frequency space (1 + w^2) Delta(w) = g^2 C_phi(w) + sigma2.
+
+    Parameters
+    ----------
+    activation : Activation
+        Odd activation.
+    g, sigma2 : float
+        Gain and white-noise intensity (> 0).
+    site : SingleSite
+        Single-site solution (Delta0 from (E1), S0); the pair averages use variance Delta0.
+    du : float
+        Lag step.
+    decays : float
+        Lag window U = (decays + 5)/kappa with kappa = sqrt(1 - g_eff^2).
+    table : PairTable, optional
+        Precomputed F table at variance Delta0.
+
+    Returns
+    -------
+    LagSolution
+        Check ``converged`` (or call :func:`require_converged`). The grid value Delta(0) differs
+        from Delta0 by the O(du^2) discretisation error (a check of the grid).
+
+    References
+    ----------
+    .. [1] docs/science.md §3 (Newton particle); Mato, Rigatuso, Torroba, arXiv:2510.21742.
+    """
+    if not sigma2 > 0:
+        raise ValueError(f"solve_white_noise: sigma2 must be > 0, got {sigma2!r}")
+    table = table or pair_table(activation, site.delta0)
+    kappa = decay_rate(g, site.s0)
+    if kappa < 1e-6:
+        raise ValueError(f"solve_white_noise: g_eff = {g * site.s0:.6g} >= 1, no stationary state")
+    u = lag_grid((decays + 5.0) / kappa, du)
+    guess = _energy_guess(table, g, -0.5 * sigma2, u)
+    return solve_lag_equation(table.f, table.df, g, white_noise_source(u, sigma2), u, guess)
+
+
+# ---------------------------------------------------------------------------------------------
+# spectra and double frequency integrals
+# ---------------------------------------------------------------------------------------------
+def spectrum(values: np.ndarray, u: np.ndarray, w: np.ndarray) -> np.ndarray:
+    r"""Fourier transform of an even function known on u_k = k du (piecewise-linear, Filon).
+
+        C(w) = int du' C(u') exp(-i w u') = du sinc^2(w du / 2) [C_0 + 2 sum_{k>=1} C_k cos(w u_k)]
+
+    Exact for the piecewise-linear interpolant of C (zero beyond the window); keeps the 1/w^2
+    tail produced by a kink at u = 0.
+
+    Parameters
+    ----------
+    values : ndarray
+        C(u_k).
+    u : ndarray
+        Uniform lags starting at 0.
+    w : ndarray
+        Angular frequencies.
+
+    Returns
+    -------
+    ndarray
+        C(w), the shape of ``w``.
+    """
+    du = float(u[1] - u[0])
+    weights = 2.0 * np.asarray(values, dtype=float)
+    weights[0] *= 0.5
+    w = np.asarray(w, dtype=float)
+    out = np.empty(w.shape)
+    flat_w, flat_out = w.ravel(), out.reshape(-1)
+    step = max(1, 4_000_000 // u.size)
+    for start in range(0, flat_w.size, step):
+        ww = flat_w[start : start + step]
+        flat_out[start : start + step] = np.cos(np.outer(ww, u)) @ weights
+    sinc2 = np.sinc(w * du / (2.0 * math.pi)) ** 2
+    return du * sinc2 * out
+
+
+def frequency_grid(scale: float, n: int = N_FREQ) -> tuple[np.ndarray, np.ndarray]:
+    r"""Nodes and weights for int dw/(2 pi) f(w) over the real line.
+
+        w = scale tan(theta),  theta = Gauss-Legendre nodes on (-pi/2, pi/2),
+        weight = GL weight * scale / cos^2(theta) / (2 pi)
+
+    A Lorentzian of width ``scale`` becomes a constant in theta; 1/w^2 tails become smooth.
+    """
+    x, wt = np.polynomial.legendre.leggauss(n)
+    theta = 0.5 * math.pi * x
+    w = scale * np.tan(theta)
+    weight = 0.5 * math.pi * wt * scale / np.cos(theta) ** 2 / (2.0 * math.pi)
+    return w, weight
+
+
+def _kernels(g: float, s0: float, w1: np.ndarray, w2: np.ndarray):
+    """L(w1), L(w2) and q = 1/(1 - g^2 S(w1) S(w2)*) as an outer array."""
+    s1 = s0 / (1.0 + 1j * w1)
+    s2 = s0 / (1.0 + 1j * w2)
+    l1 = 1.0 / (1.0 - g * g * np.abs(s1) ** 2)
+    l2 = 1.0 / (1.0 - g * g * np.abs(s2) ** 2)
+    q = 1.0 / (1.0 - g * g * np.outer(s1, np.conj(s2)))
+    return l1, l2, q
+
+
+def trace_moments(
+    g: float,
+    s0: float,
+    w: np.ndarray,
+    weight: np.ndarray,
+    cphi: np.ndarray,
+    noise: np.ndarray,
+) -> tuple[float, float, float]:
+    r"""Connected double-frequency integrals of the linear-equivalent network (docs/theory.md §2).
+
+        Nc2_phi = sum_ij p_i p_j C_i C_j (|q_ij|^2 - 1)                                     (R3)
+        Nc2_x   = sum_ij p_i p_j [alpha_i alpha_j K1 + alpha_i beta_j K2 + beta_i alpha_j K3
+                                  + beta_i beta_j K4]                                       (T-x)
+
+    with the kernels of the module docstring, alpha = K/(1 + w^2), beta = P/S0^2,
+    P = C_phi (1 - g^2 |S|^2) - |S|^2 K, S = S0/(1 + i w). With a single node w = 0 and weight 1
+    the same sums are the zero-frequency moments (R1), (R2).
+
+    Parameters
+    ----------
+    g, s0 : float
+        Gain and S0 = <phi'(x)>.
+    w, weight : ndarray
+        Frequency nodes and weights for int dw/(2 pi) (e.g. :func:`frequency_grid`).
+    cphi, noise : ndarray
+        C_phi(w) and the noise spectrum K(w) at the nodes.
+
+    Returns
+    -------
+    nc2_phi, nc2_x, min_residual_power : float
+        The two Nc2 and min_w P(w)/max(C_phi) (must be >= 0 up to rounding).
+
+    References
+    ----------
+    .. [1] docs/science.md §3 (R3), §6 (Psi_x, Clark et al. PRL 131:118401 (2023)), §7, §8;
+       derivation: docs/theory.md §2.
+    """
+    l1, _, q = _kernels(g, s0, w, w)
+    s_abs2 = s0 * s0 / (1.0 + w * w)
+    p = cphi * (1.0 - g * g * s_abs2) - s_abs2 * noise
+    alpha = noise / (1.0 + w * w)
+    beta = p / (s0 * s0) if s0 > 0 else np.zeros_like(p)
+    m1 = np.abs(q) ** 2 - 1.0  # |q|^2 - 1
+    re_q1 = (q - 1.0).real  # Re(q - 1)
+    abs_q1 = np.abs(q - 1.0) ** 2
+    la, lb = l1[:, None], l1[None, :]
+    k1 = la * lb * m1
+    k2 = la * (lb * m1 - 2.0 * re_q1)
+    k3 = lb * (la * m1 - 2.0 * re_q1)
+    k4 = (la - 1.0) * (lb - 1.0) * m1 + abs_q1 * (la + lb - 1.0)
+    pc = weight * cphi
+    pa = weight * alpha
+    pb = weight * beta
+    nc2_phi = float(pc @ m1 @ pc)
+    nc2_x = float(pa @ k1 @ pa + pa @ k2 @ pb + pb @ k3 @ pa + pb @ k4 @ pb)
+    cmax = float(np.max(np.abs(cphi))) or 1.0
+    return nc2_phi, nc2_x, float(np.min(p) / cmax)
+
+
+def _stats(a_phi: float, nc2_phi: float, a_x: float, nc2_x: float) -> Stats:
+    def one(a: float, nc2: float) -> dict[str, float]:
+        return {"a": a, "cbar": 0.0, "nc2": nc2, "pr_over_n": a * a / (a * a + nc2)}
+
+    return {"x": one(a_x, nc2_x), "phi": one(a_phi, nc2_phi)}
+
+
+@dataclass(frozen=True)
+class LagStatistics:
+    """Equal-time and zero-frequency Stats from the lag solution, with provenance."""
+
+    equal_time: Stats
+    zero_frequency: Stats
+    delta0: float
+    s0: float
+    settings: dict[str, Any]
+
+
+#: what a per-step solve returns: the lag solution, S0, equal-time a_phi and a_x = Delta(0)
+StepSolve = Callable[[float], tuple[LagSolution, float, float, float]]
+
+
+def lag_statistics(
+    solve: StepSolve,
+    du: float,
+    g: float,
+    noise_spectrum: Callable[[np.ndarray], np.ndarray],
+    *,
+    n_freq: int = N_FREQ,
+    what: str = "DMFT",
+) -> LagStatistics:
+    r"""Equal-time and zero-frequency statistics from lag solutions at steps 2 du and du.
+
+    For each step h the lag solution gives C_phi(w) (:func:`spectrum`) on the frequency grid
+    (:func:`frequency_grid`, scale min(kappa, 1)) and the moments of :func:`trace_moments`:
+
+        equal time:      a_phi, a_x from ``solve``; Nc2 from the double integrals (R3), (T-x)
+        zero frequency:  a_phi = C_phi(w=0),  a_x = Delta(w=0) = g^2 C_phi(0) + K(0)   (D1),
+                         Nc2 from the same kernels at w = w' = 0 ((R1), (R2) when K = sigma2)
+
+    Every number X is then Richardson-extrapolated, X = (4 X(du) - X(2 du))/3: the trapezoid
+    discretisation of (D2) is O(du^2) (docs/NUMERICS_dmft.md#dmft), so the result is O(du^4).
+
+    Parameters
+    ----------
+    solve : callable
+        ``solve(h) -> (LagSolution, S0, a_phi, a_x)`` for a lag step h.
+    du : float
+        The finer step.
+    g : float
+        Coupling gain.
+    noise_spectrum : callable
+        K(w) (zero for chaos).
+    n_freq : int
+        Gauss-Legendre nodes of the frequency integrals.
+    what : str
+        Name used in error messages.
+
+    Returns
+    -------
+    LagStatistics
+        settings: du, window, lag residual/iterations, n_freq, the Richardson correction of
+        PR/N (an error estimate of the unextrapolated value) and min_w P(w)/max C_phi.
+
+    Raises
+    ------
+    DMFTConvergenceError
+        If a lag solve does not converge, or the residual power P(w) of the linear-equivalent
+        network is negative beyond rounding (min P/max C_phi < -1e-6).
+    """
+    rows = []
+    info: dict[str, Any] = {}
+    for h in (2.0 * du, du):
+        sol, s0, a_phi, a_x = solve(h)
+        require_converged(sol, what)
+        kappa = decay_rate(g, s0)
+        w, weight = frequency_grid(max(min(kappa, 1.0), 1e-4), n_freq)
+        noise = noise_spectrum(w)
+        cphi_w = spectrum(sol.cphi, sol.u, w)
+        nc2_phi, nc2_x, p_min = trace_moments(g, s0, w, weight, cphi_w, noise)
+        zero = np.zeros(1)
+        cphi0 = spectrum(sol.cphi, sol.u, zero)
+        k0 = noise_spectrum(zero)
+        z_phi, z_x, p0 = trace_moments(g, s0, zero, np.ones(1), cphi0, k0)
+        a_phi0 = float(cphi0[0])
+        a_x0 = float(g * g * cphi0[0] + k0[0])
+        if min(p_min, p0) < -1e-6:
+            raise DMFTConvergenceError(
+                f"{what}: negative residual power P(w) (min P/max C_phi = {min(p_min, p0):.3g}); "
+                "the linear-equivalent network does not apply"
+            )
+        rows.append([a_phi, nc2_phi, a_x, nc2_x, a_phi0, z_phi, a_x0, z_x, s0, float(sol.delta[0])])
+        info = {
+            **sol.settings,
+            "lag_residual": sol.residual,
+            "lag_iterations": sol.iterations,
+            "n_freq": n_freq,
+            "min_residual_power": min(p_min, p0),
+        }
+    coarse, fine = np.array(rows[0]), np.array(rows[1])
+    best = (4.0 * fine - coarse) / 3.0
+    eq = _stats(*best[0:4])
+    zf = _stats(*best[4:8])
+    pr_fine = _stats(*fine[0:4])
+    info["richardson_pr_phi_equal_time"] = float(eq["phi"]["pr_over_n"] - pr_fine["phi"]["pr_over_n"])
+    info["richardson_pr_x_equal_time"] = float(eq["x"]["pr_over_n"] - pr_fine["x"]["pr_over_n"])
+    info["grid_delta0"] = float(best[9])
+    return LagStatistics(eq, zf, float(best[9]), float(best[8]), info)
+
+
+def equal_time_statistics(
+    activation: Activation, g: float, sigma2: float, site: SingleSite
+) -> Stats:
+    r"""Equal-time statistics of x and phi(x), white noise, large N.
+
+        phi:  a = <phi^2> - <phi>^2,  cbar = 0,
+              Nc2 = (2 pi)^-2 int int dw dw' C_phi(w) C_phi(w') [1/|1 - g^2 S(w) S(w')*|^2 - 1]  (R3)
+        x:    a = Delta0,  cbar = 0,  Nc2 from (T-x) (docs/theory.md §2), S(w) = S0/(1 + i w);
+        PR/N = a^2 / (a^2 + Nc2).
+
+    Parameters
+    ----------
+    activation : Activation
+        Odd activation.
+    g : float
+        Coupling gain.
+    sigma2 : float
+        White-noise intensity, > 0.
+    site : SingleSite
+        Single-site solution (Delta0 from (E1), S0, <phi^2>), from ``_noisy.single_site``.
+
+    Returns
+    -------
+    Stats
+        {"x": {...}, "phi": {...}}; all NaN if ``site`` is not valid.
+
+    Raises
+    ------
+    DMFTConvergenceError
+        If the lag-grid solver does not converge or finds a negative power spectrum.
+
+    Notes
+    -----
+    Large N, stationary state, odd phi; the x statistics use the linear-equivalent network
+    (science.md §7), exact for linear phi (§4 closed forms reproduced to < 1e-6, tests).
+
+    References
+    ----------
+    .. [1] Mato, Rigatuso, Torroba, arXiv:2510.21742; docs/science.md §3 (R3); docs/theory.md.
+
+    Examples
+    --------
+    >>> from rnncorr.activations import get_activation
+    >>> from rnncorr.theory._noisy import single_site
+    >>> tanh = get_activation("tanh")
+    >>> st = equal_time_statistics(tanh, 0.5, 1.0, single_site(tanh, 0.5, 1.0))
+    >>> round(st["phi"]["pr_over_n"], 5)   # science.md §11
+    0.93211
+    """
+    if not site.valid:
+        return nan_statistics()
+    table = pair_table(activation, site.delta0)
+    mean_phi = float(gauss_average(activation, "phi_mean", site.delta0))
+    a_phi = site.phi2 - mean_phi**2
+
+    def solve(h: float) -> tuple[LagSolution, float, float, float]:
+        sol = solve_white_noise(activation, g, sigma2, site, du=h, table=table)
+        return sol, site.s0, a_phi, site.delta0
+
+    return lag_statistics(
+        solve, DU_NOISY, g, lambda w: np.full_like(w, sigma2), what="white-noise DMFT"
+    ).equal_time

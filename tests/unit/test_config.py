@@ -1,0 +1,88 @@
+"""Config validation: every bad value is rejected, naming the key and the allowed values."""
+
+import copy
+
+import pytest
+import yaml
+
+from rnncorr.config import ConfigError, dense_g, format_value, grid_cells, load_config
+
+GOOD = {
+    "grid": {"N": [20], "g": [0.5], "sigma2": [1.0], "activations": [{"name": "tanh"}]},
+}
+
+
+def _with(path, value):
+    config = copy.deepcopy(GOOD)
+    node = config
+    *parents, last = path
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[last] = value
+    return config
+
+
+def test_default_config_file_is_valid(repo):
+    config = load_config(repo / "config.yaml")
+    assert len(grid_cells(config)) > 0
+
+
+def test_defaults_are_filled_in():
+    config = load_config(GOOD)
+    assert config["simulation"]["dt"] == 0.1
+    assert config["seed"] == 0
+    assert GOOD["grid"].get("simulation") is None  # input not mutated
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "key", "allowed"),
+    [
+        (("grid", "N"), [0], "grid.N[0]", "integers >= 2"),
+        (("grid", "N"), [], "grid.N", "non-empty list"),
+        (("grid", "N"), [10.5], "grid.N[0]", "integers"),
+        (("grid", "g"), [-0.5], "grid.g[0]", "numbers >= 0"),
+        (("grid", "g"), [0.5, 0.5], "grid.g", "distinct"),
+        (("grid", "g"), [0.3, 0.30000000000000004], "grid.g", "distinct"),
+        (("grid", "sigma2"), ["one"], "grid.sigma2[0]", "numbers >= 0"),
+        (("grid", "activations"), [{"name": "sigmoid"}], "grid.activations[0].name",
+         "linear, tanh, erf, power, pade, relu"),
+        (("grid", "activations"), [{"name": "power", "alpha": 1.2}],
+         "grid.activations[0].alpha", "0 < alpha < 1"),
+        (("grid", "activations"), [{"name": "tanh", "alpha": 0.5}], "grid.activations[0]",
+         "allowed: none"),
+        (("grid", "activations"), [{"name": "tanh"}, {"name": "tanh"}], "grid.activations",
+         "distinct"),
+        (("simulation", "dt"), 1.0, "simulation.dt", "0 < dt < 1"),
+        (("simulation", "burn_in"), 5000, "simulation.burn_in", "burn_in < duration"),
+        (("simulation", "integrator"), "rk4", "simulation.integrator", "heun"),
+        (("simulation", "window"), 1500, "simulation.window", "window <= duration"),
+        (("simulation", "realizations"), 0, "simulation.realizations", "integer >= 1"),
+        (("seed",), 1.5, "seed", "integer >= 0"),
+        (("seed",), -1, "seed", "integer >= 0"),
+        (("grid", "bogus"), 1, "grid", "keys N, activations, g, sigma2"),
+    ],
+)
+def test_bad_config_names_key_and_allowed_values(path, value, key, allowed):
+    with pytest.raises(ConfigError) as excinfo:
+        load_config(_with(path, value))
+    message = str(excinfo.value)
+    assert f"'{key}'" in message
+    assert allowed in message
+
+
+def test_yaml_file_round_trip(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(GOOD))
+    assert load_config(path)["grid"]["g"] == [0.5]
+
+
+def test_cell_paths_are_rounded():
+    config = load_config(_with(("grid", "g"), [0.1 + 0.2]))
+    (cell,) = grid_cells(config)
+    assert cell.path == "tanh/N20/g0.3_sigma2_1"
+    assert format_value(0.30000000000000004) == "0.3"
+
+
+def test_dense_g_contains_the_grid():
+    config = load_config(_with(("grid", "g"), [0.37]))
+    assert 0.37 in dense_g(config)

@@ -1,0 +1,50 @@
+# Validate the config (JSON schema + semantic checks) before any job runs, build the grid.
+import json
+
+from rnncorr.config import ConfigError, dense_g, grid_cells, load_config, simulation_settings
+
+
+try:
+    CONFIG = load_config(config)
+except ConfigError as error:
+    raise WorkflowError(f"{error}") from None
+
+RESULTS = CONFIG["results"]
+SETTINGS = simulation_settings(CONFIG)
+CELLS = {cell.path: cell for cell in grid_cells(CONFIG)}
+ACTIVATION_LABELS = list(dict.fromkeys(cell.activation.label for cell in CELLS.values()))
+
+
+wildcard_constraints:
+    cell=r"[a-z]+(-[a-z]+[-+.e0-9]+)*/N[0-9]+/g[-+.e0-9]+_sigma2_[-+.e0-9]+",
+
+
+def cell_params(wildcards):
+    """JSON of one cell's parameters (a param, so a changed cell reruns)."""
+    return CELLS[wildcards.cell].to_json()
+
+
+def cell_files():
+    return [f"{RESULTS}/sims/{path}.nc" for path in CELLS]
+
+
+def simulate_mem_mb(wildcards):
+    """About ten N x N float64 accumulators plus J, with headroom."""
+    n = CELLS[wildcards.cell].N
+    return 300 + int(12 * 8 * n * n / 1e6)
+
+
+def simulate_runtime(wildcards):
+    """Minutes: two N^2 B products per step (Heun) at a conservative 1 GFlop/s, x realizations."""
+    n = CELLS[wildcards.cell].N
+    steps = (SETTINGS.duration + SETTINGS.burn_in) / SETTINGS.dt
+    flops = 4.0 * n * n * SETTINGS.trajectories * steps * SETTINGS.realizations
+    return max(5, int(flops / 1e9 / 60 * 2))
+
+
+def final_outputs():
+    return [
+        f"{RESULTS}/simulations.nc",
+        f"{RESULTS}/theory.nc",
+        *figure_files(),
+    ]
