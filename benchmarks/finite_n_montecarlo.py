@@ -44,10 +44,8 @@ def main() -> None:
     print(f"# seeds: 1000*i_g + N; n_samples = {n_base} (N<=200), {n_base // 2} (N=400)")
     for ig, g in enumerate(GAINS):
         c = linear_finite_n_coefficients(g)
-        print(
-            f"\n## g = {g}: a_1 = {c['a_1']:.4f}, nc2_1 = {c['nc2_1']:.4f}, p_0 = {c['p_0']:.4f}"
-        )
-        print("| N | N(a - a_inf) | N(Nc2 - nc2_inf) | PR - N p_inf | fluct. part | Var tr C | a_max |")
+        print(f"\n## g = {g}: a_1 = {c['a_1']:.4f}, nc2_1 = {c['nc2_1']:.4f}, p_0 = {c['p_0']:.4f}")
+        print("| N | N(a - a_inf) | N(Nc2 - nc2_inf) | PR - N p_inf | fluct. | Var tr C | a_max |")
         print("|---|---|---|---|---|---|---|")
         rows = []
         for N in SIZES:

@@ -10,6 +10,7 @@ names). Every error names the key and the allowed values, and is raised before a
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -44,13 +45,16 @@ def format_value(value: float) -> str:
     return f"{float(value):.6g}"
 
 
+@functools.cache
 def _schema() -> dict[str, Any]:
+    """The parsed config schema (read once; never modified)."""
     text = resources.files("rnncorr").joinpath("config.schema.yaml").read_text()
     return yaml.safe_load(text)
 
 
-def _validator_with_defaults(schema: dict[str, Any]) -> jsonschema.protocols.Validator:
-    """A Draft 2020-12 validator that also fills in each property's ``default``."""
+@functools.cache
+def _validator_class() -> type:
+    """Draft 2020-12 validator that fills in each ``default`` and takes only ints as integers."""
     base = jsonschema.Draft202012Validator
     check_properties = base.VALIDATORS["properties"]
 
@@ -61,8 +65,13 @@ def _validator_with_defaults(schema: dict[str, Any]) -> jsonschema.protocols.Val
                     instance[key] = copy.deepcopy(subschema["default"])
         yield from check_properties(validator, properties, instance, schema)
 
-    extended = jsonschema.validators.extend(base, {"properties": properties_with_defaults})
-    return extended(schema)
+    # integers must be ints: JSON schema would accept 2.0, YAML users mean a float by it
+    strict_integers = base.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
+    )
+    return jsonschema.validators.extend(
+        base, {"properties": properties_with_defaults}, type_checker=strict_integers
+    )
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:
@@ -112,7 +121,7 @@ def load_config(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise ConfigError("invalid config: the top level must be a mapping of keys to values")
     schema = _schema()
-    validator = _validator_with_defaults(schema)
+    validator = _validator_class()(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
         raise ConfigError(_describe(errors[0], schema))

@@ -43,6 +43,7 @@ __all__ = [
     "check_cell_dataset",
     "git_commit",
     "provenance",
+    "run_summary",
     "theory_dataset",
     "write_netcdf",
 ]
@@ -273,3 +274,35 @@ def theory_dataset(
         "variable": list(VARIABLES),
     }
     return xr.Dataset(data, coords=coords, attrs=provenance(theory_settings=dict(settings or {})))
+
+
+def run_summary(simulations: str | Path, theory: str | Path | None = None) -> str:
+    """Human summary of numerical faults: diverged realizations, invalid theory points."""
+    lines = []
+    with xr.open_dataset(simulations) as sim:
+        diverged = sim.diverged.load()
+        total = int(diverged.count())
+        bad = int(diverged.sum())
+        lines.append(f"simulations: {total} realizations, {bad} diverged")
+        if bad:
+            per_cell = diverged.sum("realization")
+            for index in zip(*np.nonzero(per_cell.values > 0), strict=True):
+                point = {dim: per_cell[dim].values[i] for dim, i in zip(per_cell.dims, index,
+                                                                         strict=True)}
+                lines.append(
+                    "  diverged: " + ", ".join(f"{k}={v}" for k, v in point.items())
+                    + f" ({int(per_cell.values[index])} of {sim.sizes['realization']})"
+                )
+    if theory is not None and Path(theory).exists():
+        with xr.open_dataset(theory) as th:
+            valid = th.valid.load()
+            reasons = th.reason.load()
+            invalid = int((valid == 0).sum())
+            lines.append(f"theory: {int(valid.size)} points, {invalid} without a solution")
+            counts: dict[str, int] = {}
+            for reason in np.asarray(reasons.values).ravel():
+                if reason:
+                    key = str(reason).split(":")[0]
+                    counts[key] = counts.get(key, 0) + 1
+            lines += [f"  {key}: {count}" for key, count in sorted(counts.items())]
+    return "\n".join(lines)

@@ -48,3 +48,13 @@ def final_outputs():
         f"{RESULTS}/theory.nc",
         *figure_files(),
     ]
+
+
+onsuccess:
+    from pathlib import Path
+
+    from rnncorr.io import run_summary
+
+    if Path(f"{RESULTS}/simulations.nc").exists():
+        print("rnncorr run summary\n" + run_summary(f"{RESULTS}/simulations.nc",
+                                                   f"{RESULTS}/theory.nc"))

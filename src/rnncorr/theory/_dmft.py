@@ -43,6 +43,7 @@ alpha(w) = |S_x|^2 K(w), beta(w) = P(w)/S0^2, double integrals over (2 pi)^-2 dw
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ from typing import Any
 
 import numpy as np
 from scipy import fft as sfft
+from scipy import special
 from scipy.interpolate import make_interp_spline
 from scipy.sparse.linalg import LinearOperator, gmres
 
@@ -65,6 +67,7 @@ __all__ = [
     "equal_time_statistics",
     "decay_rate",
     "frequency_grid",
+    "grid_frequencies",
     "lag_grid",
     "lag_statistics",
     "pair_table",
@@ -83,7 +86,7 @@ LAG_DECAYS: float = 30.0
 #: largest number of lag points (memory / time guard)
 N_LAG_MAX: int = 2**18
 #: Gauss-Legendre nodes in theta for the double frequency integrals
-N_FREQ: int = 384
+N_FREQ: int = 192
 #: nodes of the pair-average table in t (c = var sin(pi t / 2), 0 <= t <= 1)
 N_TABLE: int = 97
 #: residual tolerance of the lag equation, relative to Delta(0)
@@ -182,6 +185,11 @@ def _periodic_green(u: np.ndarray) -> np.ndarray:
     return (np.exp(-u) + np.exp(-(2.0 * big_u - u))) / (2.0 * (-np.expm1(-2.0 * big_u)))
 
 
+def grid_frequencies(u: np.ndarray) -> np.ndarray:
+    """DFT frequencies w_m = pi m / U, m = 0..n, of the even extension of a lag grid (DCT-I)."""
+    return math.pi * np.arange(u.size) / float(u[-1])
+
+
 def white_noise_source(u: np.ndarray, sigma2: float) -> np.ndarray:
     """D_K(u) = G * sigma2 delta = sigma2 exp(-|u|)/2 (periodic), the noise part of (D2)."""
     return sigma2 * _periodic_green(u)
@@ -248,6 +256,7 @@ def solve_lag_equation(
     max_fixed_point: int = 200,
     max_newton: int = 40,
     damping: float = 1.0,
+    kernel: str = "trapezoid",
 ) -> LagSolution:
     r"""Solve Delta = D_K + g^2 G * F(Delta) (D2) on an even, periodic lag grid.
 
@@ -274,6 +283,12 @@ def solve_lag_equation(
         Largest number of Newton-Krylov steps.
     damping : float
         Weight lambda of the sweep Delta <- (1 - lambda) Delta + lambda T(Delta).
+    kernel : {"trapezoid", "spectral"}
+        ``trapezoid``: G * F by the periodic trapezoid rule with the exact G(u_k) (O(du^2), for
+        solutions with a kink at u = 0: white noise); ``spectral``: G(w_m) = 1/(1 + w_m^2) on
+        the DFT frequencies w_m = pi m / U (spectrally accurate for smooth Delta: chaos). The
+        trapezoid rule's O(du^2) error acts like an error du^2/12 in G(w = 0), i.e. a relative
+        error ~ du^2 / (12 kappa^2) near criticality; the spectral kernel has none.
 
     Returns
     -------
@@ -293,7 +308,12 @@ def solve_lag_equation(
     """
     du = float(u[1] - u[0])
     g2 = g * g
-    green_hat = du * sfft.dct(_periodic_green(u), type=1)
+    if kernel == "trapezoid":
+        green_hat = du * sfft.dct(_periodic_green(u), type=1)
+    elif kernel == "spectral":
+        green_hat = 1.0 / (1.0 + grid_frequencies(u) ** 2)
+    else:
+        raise ValueError(f"kernel must be 'trapezoid' or 'spectral', got {kernel!r}")
     src = np.asarray(source, dtype=float)
 
     def conv(v: np.ndarray) -> np.ndarray:
@@ -321,14 +341,25 @@ def solve_lag_equation(
             break
         delta, r, res = trial, r_new, res_new
         iterations += 1
-    # Newton-Krylov with backtracking
+    # Newton-Krylov with backtracking. Preconditioner: the Jacobian of the linearised tail,
+    # 1 - g^2 F'(0) G(w), inverted exactly in frequency space (F'(Delta(u)) -> F'(0) = S0^2 as
+    # u grows). It removes the near-singular low frequencies (1 - g_eff^2 small) that otherwise
+    # cost GMRES hundreds of iterations; what remains is a compact perturbation near u = 0.
     n = delta.size
+    tail = float(df(np.zeros(1))[0])
+    precond_hat = 1.0 / np.maximum(1.0 - g2 * tail * green_hat, 1e-12)
+    precond = LinearOperator(
+        (n, n), matvec=lambda v: sfft.idct(precond_hat * sfft.dct(v, type=1), type=1), dtype=float
+    )
     for _ in range(max_newton):
         if res <= tol:
             break
         slope = df(delta)
         jac = LinearOperator((n, n), matvec=lambda v, s=slope: v - g2 * conv(s * v), dtype=float)
-        step, _info = gmres(jac, -r, rtol=1e-3 * min(1.0, res), atol=0.0, restart=60, maxiter=20)
+        step, _info = gmres(
+            jac, -r, rtol=min(1e-2, max(res, 0.1 * tol / res)), atol=0.0, restart=40, maxiter=10,
+            M=precond,
+        )
         lam = 1.0
         while lam > 1e-4:
             trial = delta + lam * step
@@ -357,7 +388,9 @@ def solve_lag_equation(
         flag = "negative_spectrum"
     else:
         flag = "ok"
-    settings = {"du": du, "window": float(u[-1]), "n_lags": int(u.size), "tol": tol}
+    settings = {
+        "du": du, "window": float(u[-1]), "n_lags": int(u.size), "tol": tol, "kernel": kernel
+    }
     return LagSolution(u, delta, cphi, res, iterations, flag == "ok", flag, min_spec, settings)
 
 
@@ -386,8 +419,8 @@ def _energy_guess(table: PairTable, g: float, slope0: float, u: np.ndarray) -> n
     turn.terminal = True
     turn.direction = 1.0
     sol = solve_ivp(
-        rhs, (0.0, float(u[-1])), [var, slope0], events=(low, turn), rtol=1e-9, atol=1e-12 * var,
-        dense_output=True, max_step=0.1,
+        rhs, (0.0, float(u[-1])), [var, slope0], events=(low, turn), rtol=1e-7, atol=1e-10 * var,
+        dense_output=True,
     )
     t_end = float(sol.t[-1])
     guess = np.empty_like(u)
@@ -457,13 +490,17 @@ def solve_white_noise(
 # ---------------------------------------------------------------------------------------------
 # spectra and double frequency integrals
 # ---------------------------------------------------------------------------------------------
-def spectrum(values: np.ndarray, u: np.ndarray, w: np.ndarray) -> np.ndarray:
-    r"""Fourier transform of an even function known on u_k = k du (piecewise-linear, Filon).
+def spectrum(
+    values: np.ndarray, u: np.ndarray, w: np.ndarray, method: str = "filon"
+) -> np.ndarray:
+    r"""Fourier transform of an even function known on u_k = k du.
 
-        C(w) = int du' C(u') exp(-i w u') = du sinc^2(w du / 2) [C_0 + 2 sum_{k>=1} C_k cos(w u_k)]
+        filon:    C(w) = du sinc^2(w du / 2) [C_0 + 2 sum_{k>=1} C_k cos(w u_k)]
+        spectral: C(w) = du [C_0 + 2 sum_{k>=1} C_k cos(w u_k)] for |w| <= pi/du, else 0
 
-    Exact for the piecewise-linear interpolant of C (zero beyond the window); keeps the 1/w^2
-    tail produced by a kink at u = 0.
+    ``filon`` is exact for the piecewise-linear interpolant of C (zero beyond the window) and
+    keeps the 1/w^2 tail produced by a kink at u = 0 (white noise); ``spectral`` is the
+    trapezoid rule, spectrally accurate for a smooth C (chaos), cut at the Nyquist frequency.
 
     Parameters
     ----------
@@ -473,6 +510,8 @@ def spectrum(values: np.ndarray, u: np.ndarray, w: np.ndarray) -> np.ndarray:
         Uniform lags starting at 0.
     w : ndarray
         Angular frequencies.
+    method : {"filon", "spectral"}
+        As above; use the ``kernel`` of the lag solution ("trapezoid" -> "filon").
 
     Returns
     -------
@@ -489,8 +528,20 @@ def spectrum(values: np.ndarray, u: np.ndarray, w: np.ndarray) -> np.ndarray:
     for start in range(0, flat_w.size, step):
         ww = flat_w[start : start + step]
         flat_out[start : start + step] = np.cos(np.outer(ww, u)) @ weights
-    sinc2 = np.sinc(w * du / (2.0 * math.pi)) ** 2
-    return du * sinc2 * out
+    if method == "filon":
+        return du * np.sinc(w * du / (2.0 * math.pi)) ** 2 * out
+    if method == "spectral":
+        return np.where(np.abs(w) <= math.pi / du, du * out, 0.0)
+    raise ValueError(f"method must be 'filon' or 'spectral', got {method!r}")
+
+
+@functools.lru_cache(maxsize=8)
+def _legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes and weights on [-1, 1] (cached: the eigenvalue solve is slow)."""
+    x, wt = special.roots_legendre(n)
+    x.flags.writeable = False
+    wt.flags.writeable = False
+    return x, wt
 
 
 def frequency_grid(scale: float, n: int = N_FREQ) -> tuple[np.ndarray, np.ndarray]:
@@ -501,7 +552,7 @@ def frequency_grid(scale: float, n: int = N_FREQ) -> tuple[np.ndarray, np.ndarra
 
     A Lorentzian of width ``scale`` becomes a constant in theta; 1/w^2 tails become smooth.
     """
-    x, wt = np.polynomial.legendre.leggauss(n)
+    x, wt = _legendre(n)
     theta = 0.5 * math.pi * x
     w = scale * np.tan(theta)
     weight = 0.5 * math.pi * wt * scale / np.cos(theta) ** 2 / (2.0 * math.pi)
@@ -579,6 +630,7 @@ def trace_moments(
 
 def _stats(a_phi: float, nc2_phi: float, a_x: float, nc2_x: float) -> Stats:
     def one(a: float, nc2: float) -> dict[str, float]:
+        a, nc2 = float(a), float(nc2)
         return {"a": a, "cbar": 0.0, "nc2": nc2, "pr_over_n": a * a / (a * a + nc2)}
 
     return {"x": one(a_x, nc2_x), "phi": one(a_phi, nc2_phi)}
@@ -617,8 +669,10 @@ def lag_statistics(
         zero frequency:  a_phi = C_phi(w=0),  a_x = Delta(w=0) = g^2 C_phi(0) + K(0)   (D1),
                          Nc2 from the same kernels at w = w' = 0 ((R1), (R2) when K = sigma2)
 
-    Every number X is then Richardson-extrapolated, X = (4 X(du) - X(2 du))/3: the trapezoid
-    discretisation of (D2) is O(du^2) (docs/NUMERICS_dmft.md#dmft), so the result is O(du^4).
+    Lag solutions with the trapezoid kernel (white and coloured noise) are O(du^2), so every
+    number X is Richardson-extrapolated, X = (4 X(du) - X(2 du))/3, leaving O(du^4)
+    (docs/NUMERICS_dmft.md#dmft). With the spectral kernel (chaos) X = X(du) and X(2 du) is a
+    convergence check.
 
     Parameters
     ----------
@@ -638,8 +692,8 @@ def lag_statistics(
     Returns
     -------
     LagStatistics
-        settings: du, window, lag residual/iterations, n_freq, the Richardson correction of
-        PR/N (an error estimate of the unextrapolated value) and min_w P(w)/max C_phi.
+        settings: du, window, kernel, lag residual/iterations, n_freq, the change of the
+        equal-time PR/N between steps 2 du and du, and min_w P(w)/max C_phi.
 
     Raises
     ------
@@ -655,10 +709,11 @@ def lag_statistics(
         kappa = decay_rate(g, s0)
         w, weight = frequency_grid(max(min(kappa, 1.0), 1e-4), n_freq)
         noise = noise_spectrum(w)
-        cphi_w = spectrum(sol.cphi, sol.u, w)
+        method = "spectral" if sol.settings["kernel"] == "spectral" else "filon"
+        cphi_w = spectrum(sol.cphi, sol.u, w, method)
         nc2_phi, nc2_x, p_min = trace_moments(g, s0, w, weight, cphi_w, noise)
         zero = np.zeros(1)
-        cphi0 = spectrum(sol.cphi, sol.u, zero)
+        cphi0 = spectrum(sol.cphi, sol.u, zero, method)
         k0 = noise_spectrum(zero)
         z_phi, z_x, p0 = trace_moments(g, s0, zero, np.ones(1), cphi0, k0)
         a_phi0 = float(cphi0[0])
@@ -677,12 +732,17 @@ def lag_statistics(
             "min_residual_power": min(p_min, p0),
         }
     coarse, fine = np.array(rows[0]), np.array(rows[1])
-    best = (4.0 * fine - coarse) / 3.0
+    # trapezoid: O(du^2) -> Richardson; spectral: already converged, the coarse step is a check
+    best = fine if method == "spectral" else (4.0 * fine - coarse) / 3.0
     eq = _stats(*best[0:4])
     zf = _stats(*best[4:8])
     pr_fine = _stats(*fine[0:4])
-    info["richardson_pr_phi_equal_time"] = float(eq["phi"]["pr_over_n"] - pr_fine["phi"]["pr_over_n"])
-    info["richardson_pr_x_equal_time"] = float(eq["x"]["pr_over_n"] - pr_fine["x"]["pr_over_n"])
+    pr_coarse = _stats(*coarse[0:4])
+    info["step_change_pr_phi_equal_time"] = float(
+        pr_fine["phi"]["pr_over_n"] - pr_coarse["phi"]["pr_over_n"]
+    )
+    info["step_change_pr_x_equal_time"] = float(pr_fine["x"]["pr_over_n"] - pr_coarse["x"]["pr_over_n"])
+    info["richardson"] = method != "spectral"
     info["grid_delta0"] = float(best[9])
     return LagStatistics(eq, zf, float(best[9]), float(best[8]), info)
 

@@ -99,8 +99,10 @@ def _word_leading(word: tuple[int, ...], x: Any, memo: dict) -> Any:
         rest = _word_leading(v[1:], x, memo)
         for k in range(n - 1):
             if v[k] == 1:
-                rest += x * _word_leading(v[:k] + (1,), x, memo) * _word_leading(
-                    (1,) + v[k + 1 :], x, memo
+                rest += (
+                    x
+                    * _word_leading(v[:k] + (1,), x, memo)
+                    * _word_leading((1,) + v[k + 1 :], x, memo)
                 )
         result = rest / (1 - x * one)  # self term x phi0(v) phi0(M^T), phi0(M^T) = 1
     memo[w] = result
@@ -384,9 +386,7 @@ def montecarlo_linear_statistics(
     return out
 
 
-def fit_pr_offset(
-    N: Any, pr: Any, pr_se: Any, p_inf: float, order: int = 1
-) -> dict[str, float]:
+def fit_pr_offset(N: Any, pr: Any, pr_se: Any, p_inf: float, order: int = 1) -> dict[str, float]:
     r"""Weighted least-squares fit of E[PR] - N p_inf = p_0 + p_m1/N (+ p_m2/N^2).
 
     Parameters
@@ -441,9 +441,9 @@ def linear_equivalent_covariances(
     Linear equivalence at w = 0: phi = s0 x + eta, x = J phi + xi, with eta_i independent
     residuals of power P and xi_i the noise of power sigma2. With L = (1 - s0 J)^-1::
 
-        phi   = L (s0 xi + eta)                   C_phi = (s0^2 sigma2 + P) L L^T
-        x     = L xi + (L - 1) eta / s0           C_x   = sigma2 L L^T + (P/s0^2)(L - 1)(L - 1)^T
-                                                        = sigma2 + J C_phi J^T + s0 sigma2 (J L + L^T J^T)
+        phi = L (s0 xi + eta)              C_phi = (s0^2 sigma2 + P) L L^T
+        x   = L xi + (L - 1) eta / s0      C_x   = sigma2 L L^T + (P/s0^2)(L - 1)(L - 1)^T
+                                                 = sigma2 + J C_phi J^T + s0 sigma2 (J L + L^T J^T)
 
     (using s0 J L = L - 1). Stacks of J (..., N, N) give stacks of covariances.
 
@@ -533,7 +533,8 @@ def finite_n_prediction(
     Samples J_ij iid N(0, g^2/N) with g = g_eff/s0 and averages the statistics of
     ``linear_equivalent_covariances`` (one LU solve per J)::
 
-        C_phi = (s0^2 sigma2 + P) L L^T,  C_x = sigma2 L L^T + (P/s0^2)(L-1)(L-1)^T,  L = (1 - s0 J)^-1
+        C_phi = (s0^2 sigma2 + P) L L^T,   C_x = sigma2 L L^T + (P/s0^2)(L-1)(L-1)^T,
+        L = (1 - s0 J)^-1
 
     Parameters
     ----------
@@ -662,30 +663,48 @@ def nonlinear_finite_n_coefficients(
 
 
 def nonlinear_pr_correction(
-    g_eff: float, s0: float = 1.0, sigma2: float = 1.0, residual_power: float = 0.0
+    g_eff: float,
+    s0: float = 1.0,
+    sigma2: float = 1.0,
+    residual_power: float = 0.0,
+    *,
+    delta0_1: float = 0.0,
+    ds0_ddelta0: float = 0.0,
 ) -> dict[str, float]:
     r"""O(1) correction p_0 to E[PR] = N p_inf + p_0 for phi and x, linear-equivalent network.
 
         p_0_phi = -g_eff^2 (2 + 7 g_eff^2)             (PR_phi depends on J only through s0 J)
         p_0_x   = p_inf_x (2 a_x,1/a_x,inf - b_x,1/b_x,inf)   (nonlinear_finite_n_coefficients)
 
+    and, separately, the leading term the linear-equivalent network leaves out for phi: if the
+    single-site variance is delta0 + delta0_1/N at size N, then s0 -> s0 + ds0_ddelta0 delta0_1/N,
+    g_eff -> g_eff (1 + ds0_ddelta0 delta0_1 / (s0 N)), and N p_inf = N (1 - g_eff^2)^2 moves by::
+
+        p_0_phi_shift = -4 g_eff^2 (1 - g_eff^2) ds0_ddelta0 delta0_1 / s0
+
+    with ds0_ddelta0 = <phi'''(x)>/2, x ~ N(0, delta0).
+
     Parameters
     ----------
     g_eff : float
         g s0, 0 <= g_eff < 1.
     s0, sigma2, residual_power : float, optional
-        Single-site scalars; only p_0_x depends on them. Defaults give the linear network.
+        Single-site scalars; only p_0_x depends on sigma2 and P. Defaults: the linear network.
+    delta0_1 : float, optional
+        1/N coefficient of the J- and site-averaged variance of x (not derived here: e.g. a fit
+        to simulations at several N). Default 0.
+    ds0_ddelta0 : float, optional
+        dS0/dDelta0 = <phi'''>/2 at the large-N delta0. Default 0.
 
     Returns
     -------
     dict
-        p_inf_phi, p_0_phi, p_inf_x, p_0_x.
+        p_inf_phi, p_0_phi, p_0_phi_shift, p_inf_x, p_0_x.
 
     Notes
     -----
-    Neglected at the same order (docs/finite_size.md §6): the O(1/N) shift of delta0 and so of
-    s0 and g_eff, which moves N p_inf by -4 g_eff (1 - g_eff^2) * N dg_eff = O(1); non-Gaussian
-    residual correlations. Zero frequency only.
+    Also neglected (docs/finite_size.md §6): the finite-N shift of the residual power P (it
+    enters PR_x), non-Gaussian residual correlations at O(1/N). Zero frequency only.
 
     References
     ----------
@@ -694,13 +713,15 @@ def nonlinear_pr_correction(
     Examples
     --------
     >>> c = nonlinear_pr_correction(0.5)          # linear network: s0 = 1, P = 0
-    >>> c["p_inf_phi"], c["p_inf_x"]              # (1 - g^2)^2, science.md §11
+    >>> round(c["p_inf_phi"], 6), round(c["p_inf_x"], 6)   # (1 - g^2)^2, science.md §11
     (0.5625, 0.5625)
     """
     c = nonlinear_finite_n_coefficients(g_eff, s0, sigma2, residual_power)
+    k = g_eff
     return {
         "p_inf_phi": c["phi"]["p_inf"],
         "p_0_phi": c["phi"]["p_0"],
+        "p_0_phi_shift": -4 * k * k * (1 - k * k) * ds0_ddelta0 * delta0_1 / s0,
         "p_inf_x": c["x"]["p_inf"],
         "p_0_x": c["x"]["p_0"],
     }

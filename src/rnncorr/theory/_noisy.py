@@ -289,12 +289,18 @@ def a_phi_zero_freq(
     c = Delta0 (1 - t^2), dc = 2 Delta0 t dt, t in (0, 1), removes the inverse square-root
     singularity at c = Delta0 that appears when sigma2 -> 0 (D(Delta0) = sigma2^2/8); at c -> 0
     the integrand tends to the finite limit S0^2 / sqrt(1 - g_eff^2) (odd phi: F ~ S0^2 c,
-    D ~ (1 - g_eff^2) c^2 / 2). Gauss-Legendre in t with ``n_nodes`` nodes (endpoints excluded).
+    D ~ (1 - g_eff^2) c^2 / 2). For small sigma2, D ~ sigma2^2/8 + kappa Delta0 t^2 near t = 0
+    (kappa = g^2 <phi^2> - Delta0 > 0 in the coupling-dominated regime), a kink of width eps = sigma2 / sqrt(8 kappa Delta0); the
+    second substitution t = eps sinh(tau) resolves it. Gauss-Legendre in tau with ``n_nodes``
+    nodes (endpoints excluded). sigma2 = 0 (chaos, with Delta0 from V(Delta0) = V(0)) is
+    accepted.
 
     Parameters
     ----------
     activation : Activation
-    g, sigma2 : float
+    g : float
+    sigma2 : float
+        >= 0 (only sets the width of the kink at c = Delta0).
     delta0 : float
         Root of (E1).
     n_nodes : int
@@ -309,10 +315,23 @@ def a_phi_zero_freq(
     ----------
     .. [1] docs/science.md §3 (R1); Mato, Rigatuso, Torroba, arXiv:2510.21742.
     """
-    del sigma2  # enters only through delta0 (E1): D(delta0) = sigma2^2/8
     x, w = np.polynomial.legendre.leggauss(n_nodes)
-    t = 0.5 * (x + 1.0)
-    wt = 0.5 * w
+    # Near c = Delta0, D(c) ~ sigma2^2/8 + kappa Delta0 t^2 with kappa = V'(Delta0) =
+    # g^2 <phi^2> - Delta0 = -Delta''(0+) (> 0 when the coupling dominates: chaos-like, concave
+    # Delta(u)). For small sigma2 the integrand in t then has a kink of width eps (below) at
+    # t = 0 that Gauss-Legendre cannot resolve; t = eps sinh(tau) maps it to an O(1) range of tau
+    # (sqrt(eps^2 + t^2) = eps cosh tau) and is nearly linear when eps ~ 1. For kappa <= 0,
+    # D(c)/c^2 >= sigma2^2/(8 Delta0^2) has no kink: plain t (eps = 1, nearly linear map).
+    kappa = g * g * float(gauss_average(activation, "phi2", delta0)) - delta0
+    eps = 1.0 if kappa <= 0.0 else min(1.0, sigma2 / math.sqrt(8.0 * kappa * delta0))
+    if eps > 0.0:
+        tau_max = math.asinh(1.0 / eps)
+        tau = 0.5 * tau_max * (x + 1.0)
+        t = eps * np.sinh(tau)
+        wt = 0.5 * tau_max * w * eps * np.cosh(tau)  # dt = eps cosh(tau) dtau
+    else:  # sigma2 = 0: the t-substitution alone removes the 1/sqrt singularity
+        t = 0.5 * (x + 1.0)
+        wt = 0.5 * w
     c = delta0 * (1.0 - t * t)
     big_f = gauss_average(activation, "phi_pair", delta0, c)
     drop = potential_drop(activation, g, delta0, c)
