@@ -2,7 +2,7 @@ r"""Activation functions phi, their derivatives and primitives.
 
 The model (docs/science.md §1) is ``dx/dt = -x + J phi(x) + xi``. Every activation here comes with
 
-* ``phi(x)``, ``dphi(x)`` = phi'(x), ``d2phi(x)`` = phi''(x) (needed by the trained-attractor theory),
+* ``phi(x)``, ``dphi(x)`` = phi'(x), ``d2phi(x)`` = phi''(x) (for the trained-attractor theory),
 * ``primitive(x)`` = Phi(x) with Phi' = phi and Phi(0) = 0 (the potential in (E1) and the Newton
   particle of the dynamic mean-field theory),
 * ``label``: a short string that is stable across runs and safe in file names,
@@ -14,7 +14,7 @@ The model (docs/science.md §1) is ``dx/dt = -x + J phi(x) + xi``. Every activat
 | tanh   | tanh x                          | -                           |
 | erf    | erf(sqrt(pi) x / 2)             | -                           |
 | power  | sign(x) |x|^alpha               | 0 < alpha < 1               |
-| pade   | x (1 + a x^2) / (1 + b x^2)     | a >= 0, b > 0 ([3/2] Padé of tanh: a = 1/15, b = 6/15) |
+| pade   | x (1 + a x^2) / (1 + b x^2)     | a >= 0, b > 0 ([3/2] of tanh: 1/15, 6/15) |
 | relu   | max(x, 0)                       | -                           |
 
 All functions are numpy ufunc-style: they accept arrays and return arrays of the same shape and
@@ -258,9 +258,7 @@ def get_activation(name: str, **params: float) -> Activation:
     'power-alpha0.5'
     """
     if name not in _SPECS:
-        raise ValueError(
-            f"unknown activation {name!r}; allowed: {', '.join(ACTIVATION_NAMES)}"
-        )
+        raise ValueError(f"unknown activation {name!r}; allowed: {', '.join(ACTIVATION_NAMES)}")
     spec = _SPECS[name]
     unknown = sorted(set(params) - set(spec.params))
     if unknown:

@@ -49,14 +49,23 @@ def _simulate(args: argparse.Namespace) -> int:
     from rnncorr import io, simulate
 
     settings = SimulationSettings(
-        realizations=args.realizations, trajectories=args.trajectories, duration=args.duration,
-        burn_in=args.burn_in, dt=args.dt, integrator=args.integrator, blocks=args.blocks,
-        window=args.window, extrapolate_window=not args.no_extrapolate,
-        sample_interval=args.sample_interval, float32=args.float32,
+        realizations=args.realizations,
+        trajectories=args.trajectories,
+        duration=args.duration,
+        burn_in=args.burn_in,
+        dt=args.dt,
+        integrator=args.integrator,
+        blocks=args.blocks,
+        window=args.window,
+        extrapolate_window=not args.no_extrapolate,
+        sample_interval=args.sample_interval,
+        float32=args.float32,
     )
     if settings.windows_per_block < 2:
-        raise ValueError("--duration too short: each block must hold at least 2 windows "
-                         f"(blocks {settings.blocks}, window {settings.window})")
+        raise ValueError(
+            "--duration too short: each block must hold at least 2 windows "
+            f"(blocks {settings.blocks}, window {settings.window})"
+        )
     cell = Cell(_activation(args), args.N, args.g, args.sigma2)
     result = simulate.simulate_cell(cell, settings, args.seed, threads=args.threads)
     dataset = io.cell_dataset(result)
@@ -115,10 +124,15 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--dt", type=float, default=0.1)
     sim.add_argument("--burn-in", type=float, default=50.0, dest="burn_in")
     sim.add_argument("--integrator", choices=("heun", "euler"), default="heun")
-    sim.add_argument("--blocks", type=int, default=8, help="time blocks of the cross-block estimator")
+    sim.add_argument(
+        "--blocks", type=int, default=8, help="time blocks of the cross-block estimator"
+    )
     sim.add_argument("--window", type=float, default=40.0, help="zero-frequency window W")
-    sim.add_argument("--no-extrapolate", action="store_true",
-                     help="do not remove the 1/W window bias (Richardson from W and 2W)")
+    sim.add_argument(
+        "--no-extrapolate",
+        action="store_true",
+        help="do not remove the 1/W window bias (Richardson from W and 2W)",
+    )
     sim.add_argument("--sample-interval", type=float, default=1.0, dest="sample_interval")
     sim.add_argument("--float32", action="store_true", help="integrate in float32")
     sim.add_argument("--threads", type=int, default=None, help="BLAS threads")
@@ -127,8 +141,13 @@ def _parser() -> argparse.ArgumentParser:
 
     th = sub.add_parser("theory", help="large-N theory of one parameter set")
     _add_activation_args(th)
-    th.add_argument("--noise-tau", type=float, default=None, dest="noise_tau",
-                    help="Ornstein-Uhlenbeck noise correlation time (default: white noise)")
+    th.add_argument(
+        "--noise-tau",
+        type=float,
+        default=None,
+        dest="noise_tau",
+        help="Ornstein-Uhlenbeck noise correlation time (default: white noise)",
+    )
     th.add_argument("--N", type=int, default=None, help="add the finite-N prediction")
     th.add_argument("--format", choices=("json", "text"), default="json")
     th.set_defaults(handler=_theory)

@@ -41,7 +41,7 @@ class ConfigError(ValueError):
 
 
 def format_value(value: float) -> str:
-    """Round a grid value for paths and labels: 6 significant digits (no ``0.30000000000000004``)."""
+    """Round a grid value for paths and labels to 6 significant digits (0.1 + 0.2 -> ``0.3``)."""
     return f"{float(value):.6g}"
 
 
@@ -293,4 +293,6 @@ def dense_g(config: Mapping[str, Any]) -> list[float]:
 
     dense = config["theory"]["g_dense"]
     values = np.linspace(dense["start"], dense["stop"], dense["num"])
-    return sorted({float(format_value(v)) for v in values} | {float(g) for g in config["grid"]["g"]})
+    return sorted(
+        {float(format_value(v)) for v in values} | {float(g) for g in config["grid"]["g"]}
+    )

@@ -55,7 +55,7 @@ def block_covariance(sum_y: np.ndarray, sum_yy: np.ndarray, n: int) -> np.ndarra
 
 @dataclass
 class BlockMoments:
-    """Running sums over blocks A = 1..K of one covariance kind, enough for the cross-block estimator.
+    """Running sums over blocks A = 1..K of one covariance: all the cross-block estimator needs.
 
     Attributes are float64 whatever the simulation precision (sums of many small terms).
     """
@@ -103,7 +103,7 @@ class BlockMoments:
         pairs = k * (k - 1)
         trace_c2 = (frobenius_sq - self.sum_frobenius_sq) / pairs
         trace_sq = (trace * trace - self.sum_trace_sq) / pairs
-        offdiag_sq = (frobenius_sq - diagonal_sq - self.sum_frobenius_sq + self.sum_diagonal_sq)
+        offdiag_sq = frobenius_sq - diagonal_sq - self.sum_frobenius_sq + self.sum_diagonal_sq
         offdiag_sq /= pairs
         pooled = total / k
         pooled_trace = trace / k

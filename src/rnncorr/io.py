@@ -78,11 +78,17 @@ def git_commit() -> str:
     try:
         sha = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "HEAD"],
-            capture_output=True, text=True, check=True, timeout=10,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, check=True, timeout=10,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -113,16 +119,27 @@ def cell_dataset(result: Any, config: Mapping[str, Any] | None = None) -> xr.Dat
             [[[r.statistics[k][v][stat] for v in VARIABLES] for k in KINDS] for r in reals]
         )
         long_name, units = _LONG_NAMES[stat]
-        data[stat] = (("realization", "kind", "variable"), values,
-                      {"long_name": long_name, "units": units})
+        data[stat] = (
+            ("realization", "kind", "variable"),
+            values,
+            {"long_name": long_name, "units": units},
+        )
     eig = np.array([[[r.eigenvalues[k][v] for v in VARIABLES] for k in KINDS] for r in reals])
-    data["eigenvalues"] = (("realization", "kind", "variable", "mode"), eig,
-                           {"long_name": "eigenvalues of the pooled covariance, descending"})
-    data["diverged"] = (("realization",), np.array([r.diverged for r in reals], dtype=np.int8),
-                        {"long_name": "1 if the realization ran away (NaN statistics)"})
-    data["diverged_at"] = (("realization",), np.array([r.diverged_at for r in reals]),
-                           {"long_name": "time at which divergence was detected",
-                            "units": "time constants"})
+    data["eigenvalues"] = (
+        ("realization", "kind", "variable", "mode"),
+        eig,
+        {"long_name": "eigenvalues of the pooled covariance, descending"},
+    )
+    data["diverged"] = (
+        ("realization",),
+        np.array([r.diverged for r in reals], dtype=np.int8),
+        {"long_name": "1 if the realization ran away (NaN statistics)"},
+    )
+    data["diverged_at"] = (
+        ("realization",),
+        np.array([r.diverged_at for r in reals]),
+        {"long_name": "time at which divergence was detected", "units": "time constants"},
+    )
     coords = {
         "realization": np.arange(len(reals)),
         "kind": list(KINDS),
@@ -133,15 +150,16 @@ def cell_dataset(result: Any, config: Mapping[str, Any] | None = None) -> xr.Dat
         "g": cell.g,
         "sigma2": cell.sigma2,
     }
+    window = settings.steps_per_window * settings.dt
     attrs = provenance(
         cell=cell.params(),
         seed=str(result.seed),
         settings=settings.as_dict(),
         estimator=ESTIMATOR,
         zero_frequency_window_correction=(
-            f"Richardson extrapolation 2 C(2W) - C(W), W = {settings.steps_per_window * settings.dt:g}"
+            f"Richardson extrapolation 2 C(2W) - C(W), W = {window:g}"
             if settings.extrapolate_window
-            else f"none: window W = {settings.steps_per_window * settings.dt:g}, bias ~ -tau_c/W"
+            else f"none: window W = {window:g}, bias ~ -tau_c/W"
         ),
         **({"config": dict(config)} if config is not None else {}),
     )
@@ -167,8 +185,10 @@ def check_cell_dataset(
     dataset: xr.Dataset, path: str | Path, cell: Cell, settings: SimulationSettings, seed: int
 ) -> None:
     """Raise :class:`ProvenanceError` if a per-cell file is incomplete or foreign to the config."""
-    hint = (f"delete it or rerun with `snakemake --forcerun simulate` "
-            f"(or `--rerun-incomplete`) to rebuild it: {path}")
+    hint = (
+        f"delete it or rerun with `snakemake --forcerun simulate` "
+        f"(or `--rerun-incomplete`) to rebuild it: {path}"
+    )
     missing = [name for name in DATA_VARIABLES if name not in dataset.data_vars]
     if missing:
         raise ProvenanceError(f"cell file lacks variable(s) {', '.join(missing)}; {hint}")
@@ -234,7 +254,8 @@ def theory_dataset(
     sigma2_values: Sequence[float],
     settings: Mapping[str, Any] | None = None,
 ) -> xr.Dataset:
-    """Theory results (:class:`rnncorr.theory.TheoryResult`) on (activation, g, sigma2, kind, variable)."""
+    """Theory results (:class:`rnncorr.theory.TheoryResult`) on (activation, g, sigma2, kind,
+    variable)."""
     shape = (len(activations), len(g_values), len(sigma2_values))
     stats = {s: np.full((*shape, len(KINDS), len(VARIABLES)), np.nan) for s in STATISTIC_NAMES[:4]}
     scalars = {s: np.full(shape, np.nan) for s in ("delta0", "s0", "g_eff")}
@@ -287,10 +308,13 @@ def run_summary(simulations: str | Path, theory: str | Path | None = None) -> st
         if bad:
             per_cell = diverged.sum("realization")
             for index in zip(*np.nonzero(per_cell.values > 0), strict=True):
-                point = {dim: per_cell[dim].values[i] for dim, i in zip(per_cell.dims, index,
-                                                                         strict=True)}
+                point = {
+                    dim: per_cell[dim].values[i]
+                    for dim, i in zip(per_cell.dims, index, strict=True)
+                }
                 lines.append(
-                    "  diverged: " + ", ".join(f"{k}={v}" for k, v in point.items())
+                    "  diverged: "
+                    + ", ".join(f"{k}={v}" for k, v in point.items())
                     + f" ({int(per_cell.values[index])} of {sim.sizes['realization']})"
                 )
     if theory is not None and Path(theory).exists():

@@ -19,7 +19,6 @@ import matplotlib
 matplotlib.use("Agg")  # files only; never needs a display
 
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
 from rnncorr.estimators import mean_and_standard_error  # noqa: E402
@@ -62,8 +61,12 @@ def plot_pr_vs_g(simulations: xr.Dataset, theory: xr.Dataset | None = None) -> p
     colors = _colors(activations)
     with plt.rc_context(_style()):
         fig, axes = plt.subplots(
-            len(sigma2_values), len(kinds), figsize=(3.2 * len(kinds), 2.6 * len(sigma2_values)),
-            squeeze=False, sharex=True, constrained_layout=True,
+            len(sigma2_values),
+            len(kinds),
+            figsize=(3.2 * len(kinds), 2.6 * len(sigma2_values)),
+            squeeze=False,
+            sharex=True,
+            constrained_layout=True,
         )
         for row, sigma2 in enumerate(sigma2_values):
             for col, kind in enumerate(kinds):
@@ -74,17 +77,31 @@ def plot_pr_vs_g(simulations: xr.Dataset, theory: xr.Dataset | None = None) -> p
                         curve = theory.pr_over_n.sel(
                             activation=activation, sigma2=sigma2, kind=kind, variable="phi"
                         )
-                        ax.plot(curve.g.values, curve.values, color=color, lw=1.2,
-                                label=f"{activation} theory", gid=f"theory:{activation}")
+                        ax.plot(
+                            curve.g.values,
+                            curve.values,
+                            color=color,
+                            lw=1.2,
+                            label=f"{activation} theory",
+                            gid=f"theory:{activation}",
+                        )
                     for k, n in enumerate(simulations.N.values):
                         values = simulations.pr_over_n.sel(
                             activation=activation, N=n, sigma2=sigma2, kind=kind, variable="phi"
                         ).transpose("g", "realization")
                         mean, se = mean_and_standard_error(values.values, axis=1)
                         ax.errorbar(
-                            simulations.g.values, mean, yerr=se, ls="none",
-                            marker=MARKERS[k % len(MARKERS)], ms=3.5, color=color, mfc="white",
-                            capsize=1.5, lw=0.8, label=f"{activation} N={int(n)}",
+                            simulations.g.values,
+                            mean,
+                            yerr=se,
+                            ls="none",
+                            marker=MARKERS[k % len(MARKERS)],
+                            ms=3.5,
+                            color=color,
+                            mfc="white",
+                            capsize=1.5,
+                            lw=0.8,
+                            label=f"{activation} N={int(n)}",
                             gid=f"sim:{activation}:N{int(n)}",
                         )
                 ax.set_ylim(bottom=0)

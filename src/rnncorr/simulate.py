@@ -116,8 +116,13 @@ class _Accumulator:
 
 
 def _nan_result(n: int, diverged_at: float, wall_time: float) -> RealizationResult:
-    stats = {k: {v: dict.fromkeys(("a", "cbar", "nc2", "pr_over_n", "pr_over_n_naive"), math.nan)
-                 for v in VARIABLES} for k in KINDS}
+    stats = {
+        k: {
+            v: dict.fromkeys(("a", "cbar", "nc2", "pr_over_n", "pr_over_n_naive"), math.nan)
+            for v in VARIABLES
+        }
+        for k in KINDS
+    }
     eig = {k: {v: np.full(n, np.nan) for v in VARIABLES} for k in KINDS}
     return RealizationResult(stats, eig, True, diverged_at, wall_time)
 
@@ -243,10 +248,11 @@ def simulate_realization(
 
     statistics = {k: {v: moments[k][v].statistics() for v in VARIABLES} for k in KINDS}
     eigenvalues = {
-        k: {v: np.linalg.eigvalsh(moments[k][v].covariance)[::-1] for v in VARIABLES}
-        for k in KINDS
+        k: {v: np.linalg.eigvalsh(moments[k][v].covariance)[::-1] for v in VARIABLES} for k in KINDS
     }
-    return RealizationResult(statistics, eigenvalues, False, math.nan, time.perf_counter() - started)
+    return RealizationResult(
+        statistics, eigenvalues, False, math.nan, time.perf_counter() - started
+    )
 
 
 def _terminal_progress(prefix: str) -> Progress | None:
@@ -290,8 +296,13 @@ def simulate_cell(
             report = _terminal_progress(f"{cell.path}: realization {r + 1}/{settings.realizations}")
             result.realizations.append(
                 simulate_realization(
-                    cell.activation, cell.N, cell.g, cell.sigma2, settings,
-                    realization_seed(seed, cell, r), report if progress else None,
+                    cell.activation,
+                    cell.N,
+                    cell.g,
+                    cell.sigma2,
+                    settings,
+                    realization_seed(seed, cell, r),
+                    report if progress else None,
                 )
             )
     if progress and sys.stderr.isatty():

@@ -20,8 +20,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def linear_g05():
-    settings = SimulationSettings(realizations=6, trajectories=16, duration=1600, burn_in=40,
-                                  dt=0.2, blocks=8, window=40)
+    settings = SimulationSettings(
+        realizations=6, trajectories=16, duration=1600, burn_in=40, dt=0.2, blocks=8, window=40
+    )
     cell = Cell(get_activation("linear"), 200, 0.5, 1.0)
     return simulate_cell(cell, settings, seed=2024, progress=False)
 

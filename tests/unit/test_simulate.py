@@ -9,8 +9,9 @@ from rnncorr import get_activation
 from rnncorr.config import Cell, SimulationSettings
 from rnncorr.simulate import realization_seed, simulate_cell, simulate_realization
 
-SHORT = SimulationSettings(realizations=2, trajectories=8, duration=400, burn_in=10, dt=0.2,
-                           blocks=4, window=10)
+SHORT = SimulationSettings(
+    realizations=2, trajectories=8, duration=400, burn_in=10, dt=0.2, blocks=4, window=10
+)
 
 
 def _run(cell, settings=SHORT, seed=3):
@@ -24,8 +25,16 @@ def test_uncoupled_network_is_an_exact_ou_process(integrator):
     Exponential Euler is exact here for both schemes. N = 50, 16 trajectories, T = 800:
     the s.e. of a (equal time) is ~0.5% and of a (zero frequency) ~2%; tolerances 4 s.e.
     """
-    settings = SimulationSettings(realizations=1, trajectories=16, duration=800, burn_in=10,
-                                  dt=0.2, integrator=integrator, blocks=4, window=20)
+    settings = SimulationSettings(
+        realizations=1,
+        trajectories=16,
+        duration=800,
+        burn_in=10,
+        dt=0.2,
+        integrator=integrator,
+        blocks=4,
+        window=20,
+    )
     cell = Cell(get_activation("linear"), 50, 0.0, 2.0)
     (real,) = _run(cell, settings).realizations
     et, zf = real.statistics["equal_time"]["x"], real.statistics["zero_frequency"]["x"]
@@ -39,8 +48,9 @@ def test_same_seed_gives_identical_statistics():
     first, second = _run(cell), _run(cell)
     for r1, r2 in zip(first.realizations, second.realizations, strict=True):
         assert r1.statistics == r2.statistics
-        np.testing.assert_array_equal(r1.eigenvalues["equal_time"]["phi"],
-                                      r2.eigenvalues["equal_time"]["phi"])
+        np.testing.assert_array_equal(
+            r1.eigenvalues["equal_time"]["phi"], r2.eigenvalues["equal_time"]["phi"]
+        )
 
 
 def test_different_seeds_or_realizations_differ():
@@ -80,8 +90,9 @@ def test_float32_agrees_with_float64_within_sampling_error():
     cell = Cell(get_activation("tanh"), 40, 0.5, 1.0)
     settings32 = SimulationSettings(**{**SHORT.as_dict(), "float32": True})
     r64 = simulate_realization(cell.activation, 40, 0.5, 1.0, SHORT, realization_seed(0, cell, 0))
-    r32 = simulate_realization(cell.activation, 40, 0.5, 1.0, settings32,
-                               realization_seed(0, cell, 0))
+    r32 = simulate_realization(
+        cell.activation, 40, 0.5, 1.0, settings32, realization_seed(0, cell, 0)
+    )
     a64 = r64.statistics["equal_time"]["x"]["a"]
     a32 = r32.statistics["equal_time"]["x"]["a"]
     assert a32 == pytest.approx(a64, rel=0.05)

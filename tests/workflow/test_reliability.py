@@ -23,17 +23,39 @@ SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
 
 KILL_CONFIG = {
     "seed": 11,
-    "grid": {"N": [60], "g": [0.3, 0.6, 0.9], "sigma2": [1.0],
-             "activations": [{"name": "tanh"}, {"name": "erf"}]},
-    "simulation": {"realizations": 2, "trajectories": 8, "duration": 800, "burn_in": 10,
-                   "dt": 0.2, "blocks": 4, "window": 20},
+    "grid": {
+        "N": [60],
+        "g": [0.3, 0.6, 0.9],
+        "sigma2": [1.0],
+        "activations": [{"name": "tanh"}, {"name": "erf"}],
+    },
+    "simulation": {
+        "realizations": 2,
+        "trajectories": 8,
+        "duration": 800,
+        "burn_in": 10,
+        "dt": 0.2,
+        "blocks": 4,
+        "window": 20,
+    },
 }
 
 
 def _command(repo, workdir, configfile, *args):
-    return [SNAKEMAKE, "-s", str(repo / "Snakefile"), "-d", str(workdir), "--configfile",
-            str(configfile), "--workflow-profile", str(repo / "workflow/profiles/default"),
-            "--cores", "1", *args]
+    return [
+        SNAKEMAKE,
+        "-s",
+        str(repo / "Snakefile"),
+        "-d",
+        str(workdir),
+        "--configfile",
+        str(configfile),
+        "--workflow-profile",
+        str(repo / "workflow/profiles/default"),
+        "--cores",
+        "1",
+        *args,
+    ]
 
 
 def _write_config(path, config):
@@ -55,9 +77,12 @@ def test_killed_run_resumes_without_recomputing_and_matches_uninterrupted(repo, 
     interrupted.mkdir()
     clean.mkdir()
 
-    process = subprocess.Popen(_command(repo, interrupted, config, target),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        _command(repo, interrupted, config, target),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     sims = interrupted / "results/sims"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and len(list(sims.rglob("*.nc"))) < 2:
@@ -71,10 +96,10 @@ def test_killed_run_resumes_without_recomputing_and_matches_uninterrupted(repo, 
     done_before = {p: p.stat().st_mtime_ns for p in written[:-1]}
     assert not (interrupted / target).exists()
 
-    subprocess.run(_command(repo, interrupted, config, "--unlock"), check=True,
-                   capture_output=True)
-    resumed = subprocess.run(_command(repo, interrupted, config, target), capture_output=True,
-                             text=True)
+    subprocess.run(_command(repo, interrupted, config, "--unlock"), check=True, capture_output=True)
+    resumed = subprocess.run(
+        _command(repo, interrupted, config, target), capture_output=True, text=True
+    )
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     for path, mtime in done_before.items():
         assert path.stat().st_mtime_ns == mtime, f"{path} was recomputed"
@@ -85,9 +110,11 @@ def test_killed_run_resumes_without_recomputing_and_matches_uninterrupted(repo, 
 
 
 def test_job_order_does_not_change_results(repo, tmp_path):
-    config_dict = {**KILL_CONFIG, "grid": {**KILL_CONFIG["grid"], "g": [0.3, 0.9],
-                                           "activations": [{"name": "tanh"}]},
-                   "simulation": {**KILL_CONFIG["simulation"], "duration": 200}}
+    config_dict = {
+        **KILL_CONFIG,
+        "grid": {**KILL_CONFIG["grid"], "g": [0.3, 0.9], "activations": [{"name": "tanh"}]},
+        "simulation": {**KILL_CONFIG["simulation"], "duration": 200},
+    }
     config = _write_config(tmp_path / "order.yaml", config_dict)
     paths = [f"results/sims/{cell.path}.nc" for cell in grid_cells(load_config(config_dict))]
     first, second = tmp_path / "first", tmp_path / "second"
@@ -154,14 +181,19 @@ def test_run_summary_counts_diverged_realizations(data_dir, tmp_path):
 
 def test_generated_valid_configs_pass_a_dry_run(repo, tmp_path):
     """A handful of valid configs (the fuzz test checks many more without Snakemake)."""
-    for index, grid in enumerate([
-        {"N": [2], "g": [0.0], "sigma2": [0.0], "activations": [{"name": "relu"}]},
-        {"N": [10, 500], "g": [0.1, 2.0], "sigma2": [0.5, 2.0],
-         "activations": [{"name": "power", "alpha": 0.05}, {"name": "pade", "a": 0, "b": 1}]},
-    ]):
+    for index, grid in enumerate(
+        [
+            {"N": [2], "g": [0.0], "sigma2": [0.0], "activations": [{"name": "relu"}]},
+            {
+                "N": [10, 500],
+                "g": [0.1, 2.0],
+                "sigma2": [0.5, 2.0],
+                "activations": [{"name": "power", "alpha": 0.05}, {"name": "pade", "a": 0, "b": 1}],
+            },
+        ]
+    ):
         config = _write_config(tmp_path / f"v{index}.yaml", {"grid": grid})
-        out = subprocess.run(_command(repo, tmp_path, config, "-n"), capture_output=True,
-                             text=True)
+        out = subprocess.run(_command(repo, tmp_path, config, "-n"), capture_output=True, text=True)
         assert out.returncode == 0, out.stderr[-2000:]
 
 

@@ -16,9 +16,19 @@ SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
 
 def _snakemake(repo, workdir, *args, timeout=600):
     return subprocess.run(
-        [SNAKEMAKE, "-s", str(repo / "Snakefile"), "-d", str(workdir),
-         "--workflow-profile", str(repo / "workflow/profiles/default"), *args],
-        capture_output=True, text=True, timeout=timeout,
+        [
+            SNAKEMAKE,
+            "-s",
+            str(repo / "Snakefile"),
+            "-d",
+            str(workdir),
+            "--workflow-profile",
+            str(repo / "workflow/profiles/default"),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 

@@ -56,7 +56,9 @@ def solve(
     label = activation.label
     if not activation.is_odd:
         return TheoryResult.invalid(
-            label, g, sigma2,
+            label,
+            g,
+            sigma2,
             "odd_phi_required: the mean-field theory assumes an odd activation "
             f"({activation.name} has a non-zero mean activity)",
             noise_tau=noise_tau,
@@ -69,7 +71,12 @@ def solve(
     if not site.valid:
         return TheoryResult.invalid(label, g, sigma2, site.reason or "no stationary solution")
     return TheoryResult(
-        label, g, sigma2, delta0=site.delta0, s0=site.s0, g_eff=site.g_eff,
+        label,
+        g,
+        sigma2,
+        delta0=site.delta0,
+        s0=site.s0,
+        g_eff=site.g_eff,
         statistics={
             "zero_frequency": zero_frequency_statistics(activation, g, sigma2, site),
             "equal_time": equal_time_statistics(activation, g, sigma2, site),

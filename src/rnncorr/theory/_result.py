@@ -51,18 +51,31 @@ class TheoryResult:
     delta0: float
     s0: float
     g_eff: float
-    statistics: dict[str, Stats] = field(default_factory=lambda: {k: nan_statistics() for k in KINDS})
+    statistics: dict[str, Stats] = field(
+        default_factory=lambda: {k: nan_statistics() for k in KINDS}
+    )
     valid: bool = True
     reason: str | None = None
     noise_tau: float | None = None
     settings: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def invalid(cls, activation: str, g: float, sigma2: float, reason: str, **kw: Any) -> TheoryResult:
+    def invalid(
+        cls, activation: str, g: float, sigma2: float, reason: str, **kw: Any
+    ) -> TheoryResult:
         """A result with every number NaN and ``valid=False``."""
         nan = math.nan
-        return cls(activation, g, sigma2, delta0=kw.pop("delta0", nan), s0=kw.pop("s0", nan),
-                   g_eff=kw.pop("g_eff", nan), valid=False, reason=reason, **kw)
+        return cls(
+            activation,
+            g,
+            sigma2,
+            delta0=kw.pop("delta0", nan),
+            s0=kw.pop("s0", nan),
+            g_eff=kw.pop("g_eff", nan),
+            valid=False,
+            reason=reason,
+            **kw,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON layout of ``rnncorr theory --format json``; NaN becomes None (null)."""
