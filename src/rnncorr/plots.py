@@ -19,11 +19,22 @@ import matplotlib
 matplotlib.use("Agg")  # files only; never needs a display
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
 from rnncorr.estimators import mean_and_standard_error  # noqa: E402
 
-__all__ = ["FIGURES", "PALETTE", "make_figure", "plot_pr_vs_g", "save_figure"]
+__all__ = [
+    "FIGURES",
+    "PALETTE",
+    "make_figure",
+    "plot_linear_vs_nonlinear",
+    "plot_power_collapse",
+    "plot_pr_vs_g",
+    "plot_spectrum",
+    "plot_statistics_vs_g",
+    "save_figure",
+]
 
 #: Okabe–Ito colour-blind-safe palette
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
@@ -112,8 +123,330 @@ def plot_pr_vs_g(simulations: xr.Dataset, theory: xr.Dataset | None = None) -> p
     return fig
 
 
+STAT_LABELS = {
+    "a": r"$a$",
+    "nc2": r"$N\,\overline{c^2}$",
+    "pr_over_n": r"$\mathrm{PR}/N$",
+}
+
+
+def _noisy_sigma2(simulations: xr.Dataset) -> float:
+    """The sigma2 shown by single-sigma2 figures: the first noise-driven one."""
+    positive = [s for s in simulations.sigma2.values if s > 0]
+    return float(positive[0] if positive else simulations.sigma2.values[0])
+
+
+def _sim_mean_se(simulations: xr.Dataset, stat: str, **selection) -> tuple:
+    values = simulations[stat].sel(**selection).transpose("g", "realization")
+    return mean_and_standard_error(values.values, axis=1)
+
+
+def plot_statistics_vs_g(simulations: xr.Dataset, theory: xr.Dataset | None = None) -> plt.Figure:
+    """a, Nc2 and PR/N against g for every activation: zero-frequency and equal-time, x and phi.
+
+    Rows: statistic; columns: (kind, variable). Points: largest N of the grid, mean +- s.e.
+    over J realizations; lines: large-N theory on the dense g axis. One sigma2 (the first > 0).
+    """
+    sigma2 = _noisy_sigma2(simulations)
+    n = int(simulations.N.values.max())
+    columns = [(k, v) for k in simulations.kind.values for v in simulations.variable.values]
+    stats = list(STAT_LABELS)
+    activations = list(simulations.activation.values)
+    colors = _colors(activations)
+    with plt.rc_context(_style()):
+        fig, axes = plt.subplots(
+            len(stats),
+            len(columns),
+            figsize=(2.6 * len(columns), 2.2 * 3),
+            squeeze=False,
+            sharex=True,
+            constrained_layout=True,
+        )
+        for col, (kind, var) in enumerate(columns):
+            for row, stat in enumerate(stats):
+                ax = axes[row, col]
+                for activation in activations:
+                    color = colors[activation]
+                    if theory is not None and activation in theory.activation.values:
+                        curve = theory[stat].sel(
+                            activation=activation, sigma2=sigma2, kind=kind, variable=var
+                        )
+                        ax.plot(
+                            curve.g.values,
+                            curve.values,
+                            color=color,
+                            lw=1.1,
+                            gid=f"theory:{activation}",
+                        )
+                    mean, se = _sim_mean_se(
+                        simulations,
+                        stat,
+                        activation=activation,
+                        N=n,
+                        sigma2=sigma2,
+                        kind=kind,
+                        variable=var,
+                    )
+                    ax.errorbar(
+                        simulations.g.values,
+                        mean,
+                        yerr=se,
+                        ls="none",
+                        marker="o",
+                        ms=3,
+                        mfc="white",
+                        color=color,
+                        capsize=1.5,
+                        lw=0.8,
+                        label=activation,
+                        gid=f"sim:{activation}",
+                    )
+                if stat != "pr_over_n":
+                    ax.set_yscale("log")
+                else:
+                    ax.set_ylim(0, 1.05)
+                ax.set_ylabel(STAT_LABELS[stat] + rf" of ${VARIABLE_LABELS[var]}$")
+                if row == 0:
+                    ax.set_title(f"{KIND_TITLES.get(kind, kind)}, {var}")
+                if row == len(stats) - 1:
+                    ax.set_xlabel(r"coupling $g$")
+        axes[0, 0].legend(frameon=False, title=rf"N = {n}, $\sigma^2$ = {sigma2:g}")
+    return fig
+
+
+def _spectrum_cell(simulations: xr.Dataset, activation: str) -> dict | None:
+    """The simulated network shown in the spectrum figure: g closest to 0.5 below 1, largest N."""
+    sigma2 = _noisy_sigma2(simulations)
+    n = int(simulations.N.values.max())
+    below = [g for g in simulations.g.values if g < 1]
+    if not below:
+        return None
+    g = float(min(below, key=lambda v: abs(v - 0.5)))
+    eig = simulations.eigenvalues.sel(
+        activation=activation, N=n, g=g, sigma2=sigma2, kind="zero_frequency", variable="phi"
+    )
+    finite = [r for r in eig.realization.values if np.isfinite(eig.sel(realization=r)).all()]
+    if not finite:
+        return None
+    values = eig.sel(realization=finite[0]).values[:n]
+    return {"g": g, "N": n, "sigma2": sigma2, "eigenvalues": values[np.isfinite(values)]}
+
+
+def plot_spectrum(simulations: xr.Dataset, theory: xr.Dataset | None = None) -> plt.Figure:
+    """Eigenvalues of one simulated zero-frequency covariance of phi against the theory density.
+
+    Linear network: the exact density of sigma2 (1 - J)^-1 (1 - J)^-T (Hu & Sompolinsky 2022).
+    Nonlinear: the linear-equivalent network, i.e. the same density with g -> g_eff and
+    sigma2 -> a_phi (1 - g_eff^2) (docs/science.md §3, §7). The histogram also carries the
+    estimator's sampling noise (finite number of windows), which broadens it.
+    """
+    from rnncorr.theory._linear import linear_spectrum_density
+
+    activations = list(simulations.activation.values)
+    colors = _colors(activations)
+    with plt.rc_context(_style()):
+        fig, axes = plt.subplots(
+            1,
+            len(activations),
+            figsize=(2.8 * len(activations), 2.6),
+            squeeze=False,
+            constrained_layout=True,
+        )
+        for ax, activation in zip(axes[0], activations, strict=True):
+            cell = _spectrum_cell(simulations, activation)
+            if cell is None:
+                ax.set_title(f"{activation}: no stable cell")
+                continue
+            eigenvalues = cell["eigenvalues"]
+            ax.hist(
+                eigenvalues,
+                bins=30,
+                density=True,
+                color=colors[activation],
+                alpha=0.45,
+                label="simulation",
+                gid="sim:histogram",
+            )
+            if theory is not None and activation in theory.activation.values:
+                point = theory.sel(activation=activation, g=cell["g"], sigma2=cell["sigma2"])
+                g_eff = float(point.g_eff)
+                a_phi = float(point.a.sel(kind="zero_frequency", variable="phi"))
+                if np.isfinite(g_eff) and np.isfinite(a_phi):
+                    scale = a_phi * (1 - g_eff**2)
+                    grid = np.linspace(0, eigenvalues.max() * 1.2, 600)
+                    density = linear_spectrum_density(grid, g_eff, scale)
+                    ax.plot(
+                        grid, density, color="black", lw=1.1, label="theory", gid="theory:density"
+                    )
+            ax.set_title(f"{activation}, g = {cell['g']:g}, N = {cell['N']}")
+            ax.set_xlabel(r"eigenvalue of $C_\phi(\omega = 0)$")
+            ax.set_ylabel("density")
+        axes[0, 0].legend(frameon=False)
+    return fig
+
+
+def plot_power_collapse(simulations: xr.Dataset, theory: xr.Dataset | None = None) -> plt.Figure:
+    """Power law: statistics against the collapse variable u = sigma2 g^(-2/(1-alpha)).
+
+    Left: zero-frequency PR/N of phi for every simulated (g, sigma2) of every power-law
+    activation against u; PR/N depends on (g, sigma2) only through u (docs/science.md §5), so
+    all points fall on one theory curve. Right: PR/N against g, approaching its strictly
+    positive large-g limit (dashed), where the linear network has already diverged.
+    """
+    from rnncorr.theory._power import collapse_variable, pr_over_n_limit
+
+    powers = [a for a in simulations.activation.values if str(a).startswith("power")]
+    colors = _colors(powers)
+    with plt.rc_context(_style()):
+        fig, (left, right) = plt.subplots(1, 2, figsize=(7.0, 2.8), constrained_layout=True)
+        n = int(simulations.N.values.max())
+        for label in powers:
+            alpha = float(str(label).split("alpha")[1])
+            color = colors[label]
+            for k, sigma2 in enumerate(simulations.sigma2.values):
+                if sigma2 <= 0:
+                    continue
+                mean, se = _sim_mean_se(
+                    simulations,
+                    "pr_over_n",
+                    activation=label,
+                    N=n,
+                    sigma2=sigma2,
+                    kind="zero_frequency",
+                    variable="phi",
+                )
+                u = collapse_variable(simulations.g.values, sigma2, alpha)
+                left.errorbar(
+                    u,
+                    mean,
+                    yerr=se,
+                    ls="none",
+                    marker=MARKERS[k % len(MARKERS)],
+                    ms=3.5,
+                    mfc="white",
+                    color=color,
+                    capsize=1.5,
+                    lw=0.8,
+                    label=rf"{label}, $\sigma^2$={sigma2:g}",
+                    gid=f"sim:{label}:{sigma2}",
+                )
+                right.errorbar(
+                    simulations.g.values,
+                    mean,
+                    yerr=se,
+                    ls="none",
+                    marker=MARKERS[k % len(MARKERS)],
+                    ms=3.5,
+                    mfc="white",
+                    color=color,
+                    capsize=1.5,
+                    lw=0.8,
+                )
+            limit = pr_over_n_limit(alpha)["phi"]
+            right.axhline(limit, color=color, ls="--", lw=0.9, gid=f"limit:{label}")
+            if theory is not None and label in theory.activation.values:
+                for sigma2 in theory.sigma2.values:
+                    if sigma2 <= 0:
+                        continue
+                    curve = theory.pr_over_n.sel(
+                        activation=label, sigma2=sigma2, kind="zero_frequency", variable="phi"
+                    )
+                    u = collapse_variable(curve.g.values, sigma2, alpha)
+                    keep = curve.g.values > 0
+                    left.plot(
+                        u[keep],
+                        curve.values[keep],
+                        color=color,
+                        lw=1.1,
+                        gid=f"theory:{label}:{sigma2}",
+                    )
+                    right.plot(curve.g.values, curve.values, color=color, lw=1.1)
+        left.set_xscale("log")
+        left.set_xlabel(r"$u = \sigma^2 g^{-2/(1-\alpha)}$")
+        left.set_ylabel(r"$\mathrm{PR}_\phi/N$ (zero frequency)")
+        right.set_xlabel(r"coupling $g$")
+        right.set_ylabel(r"$\mathrm{PR}_\phi/N$ (zero frequency)")
+        for ax in (left, right):
+            ax.set_ylim(0, 1.05)
+        if powers:
+            left.legend(frameon=False)
+    return fig
+
+
+def plot_linear_vs_nonlinear(
+    simulations: xr.Dataset, theory: xr.Dataset | None = None
+) -> plt.Figure:
+    """Zero-frequency PR/N of phi: the linear network's dimension vanishes as (1 - g^2)^2 and it
+    diverges at g = 1 (crosses: fraction of diverged realizations), while saturating and
+    sublinear networks keep a strictly positive dimension at every g."""
+    sigma2 = _noisy_sigma2(simulations)
+    n = int(simulations.N.values.max())
+    activations = list(simulations.activation.values)
+    colors = _colors(activations)
+    with plt.rc_context(_style()):
+        fig, (top, bottom) = plt.subplots(
+            2, 1, figsize=(4.2, 4.6), sharex=True, height_ratios=(3, 1), constrained_layout=True
+        )
+        for activation in activations:
+            color = colors[activation]
+            if theory is not None and activation in theory.activation.values:
+                curve = theory.pr_over_n.sel(
+                    activation=activation, sigma2=sigma2, kind="zero_frequency", variable="phi"
+                )
+                top.plot(
+                    curve.g.values, curve.values, color=color, lw=1.2, gid=f"theory:{activation}"
+                )
+            mean, se = _sim_mean_se(
+                simulations,
+                "pr_over_n",
+                activation=activation,
+                N=n,
+                sigma2=sigma2,
+                kind="zero_frequency",
+                variable="phi",
+            )
+            top.errorbar(
+                simulations.g.values,
+                mean,
+                yerr=se,
+                ls="none",
+                marker="o",
+                ms=3.5,
+                mfc="white",
+                color=color,
+                capsize=1.5,
+                lw=0.8,
+                label=activation,
+                gid=f"sim:{activation}",
+            )
+            diverged = simulations.diverged.sel(activation=activation, N=n, sigma2=sigma2)
+            fraction = diverged.mean("realization").values
+            bottom.plot(
+                simulations.g.values,
+                fraction,
+                marker="x",
+                ls="-",
+                lw=0.8,
+                color=color,
+                gid=f"diverged:{activation}",
+            )
+        top.axvline(1.0, color="grey", lw=0.6, ls=":")
+        bottom.axvline(1.0, color="grey", lw=0.6, ls=":")
+        top.set_ylim(0, 1.05)
+        top.set_ylabel(r"$\mathrm{PR}_\phi/N$ (zero frequency)")
+        top.legend(frameon=False, title=rf"N = {n}, $\sigma^2$ = {sigma2:g}")
+        bottom.set_ylabel("diverged")
+        bottom.set_ylim(-0.05, 1.05)
+        bottom.set_xlabel(r"coupling $g$")
+    return fig
+
+
 FIGURES: dict[str, Callable[[xr.Dataset, xr.Dataset | None], plt.Figure]] = {
     "pr_vs_g": plot_pr_vs_g,
+    "statistics_vs_g": plot_statistics_vs_g,
+    "spectrum": plot_spectrum,
+    "power_collapse": plot_power_collapse,
+    "linear_vs_nonlinear": plot_linear_vs_nonlinear,
 }
 
 
