@@ -46,7 +46,7 @@ import numpy as np
 
 from rnncorr.activations import Activation
 from rnncorr.config import Cell, SimulationSettings
-from rnncorr.connectivity import sample_iid
+from rnncorr.connectivity import IID, Connectivity
 from rnncorr.estimators import BlockMoments, block_covariance
 
 __all__ = [
@@ -135,12 +135,13 @@ def simulate_realization(
     settings: SimulationSettings,
     seed_sequence: np.random.SeedSequence,
     progress: Progress | None = None,
+    connectivity: Connectivity = IID,
 ) -> RealizationResult:
     """Integrate one J realization with B trajectories and return its covariance statistics."""
     started = time.perf_counter()
     dtype = np.float32 if settings.float32 else np.float64
     j_seed, noise_seed = seed_sequence.spawn(2)
-    coupling = sample_iid(n, g, np.random.default_rng(j_seed), dtype)
+    coupling = connectivity.sample(n, g, np.random.default_rng(j_seed), dtype)
     rng = np.random.default_rng(noise_seed)
     batch, dt = settings.trajectories, settings.dt
 
