@@ -8,7 +8,7 @@ eigenvalue of real part > 1 (unstable dynamics) near g = 1.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/finite_n_montecarlo.py [--quick]
 
-Takes about 6 minutes on one core (--quick: about 40 s, fewer samples).
+Takes about 8 minutes on one core (--quick: about 40 s, fewer samples).
 """
 
 from __future__ import annotations

@@ -55,7 +55,9 @@ _S11 = "docs/science.md §11"
 
 REFERENCE: dict[str, Case] = {
     "linear_zero_freq_g0.5": Case(
-        "linear", 0.5, 1.0,
+        "linear",
+        0.5,
+        1.0,
         {
             "zero_frequency/x/a": Ref(1.333333, 6),
             "zero_frequency/x/nc2": Ref(1.382716, 6),
@@ -65,18 +67,24 @@ REFERENCE: dict[str, Case] = {
         note="linear: the phi statistics equal the x statistics",
     ),
     "linear_equal_time_g0.5": Case(
-        "linear", 0.5, 1.0,
+        "linear",
+        0.5,
+        1.0,
         {"equal_time/x/a": Ref(0.577350, 6), "equal_time/x/pr_over_n": Ref(0.847730, 6)},
         source=f"{_S11}; exact closed forms of §4",
     ),
     "linear_spectrum_g0.5": Case(
-        "linear", 0.5, 1.0,
+        "linear",
+        0.5,
+        1.0,
         {"support_min": Ref(0.322767, 6), "support_max": Ref(7.343899, 6)},
         source="docs/science.md §4 (Hu & Sompolinsky, PLoS Comput Biol 18:e1010327, 2022)",
         note="support of the eigenvalue density of the zero-frequency C",
     ),
     "tanh_g0.5": Case(
-        "tanh", 0.5, 1.0,
+        "tanh",
+        0.5,
+        1.0,
         {
             "delta0": Ref(0.53613, 5),
             "s0": Ref(0.71489, 5),
@@ -89,7 +97,9 @@ REFERENCE: dict[str, Case] = {
         source=f"{_S11} (large-N theory of §3, (E1), (R1)-(R3))",
     ),
     "power_alpha0.5_g0.5": Case(
-        "power", 0.5, 1.0,
+        "power",
+        0.5,
+        1.0,
         {
             "delta0": Ref(0.57748, 5),
             "s0": Ref(0.98658, 5),
@@ -99,7 +109,9 @@ REFERENCE: dict[str, Case] = {
         params={"alpha": 0.5},
     ),
     "power_alpha0.5_limit": Case(
-        "power", float("inf"), 0.0,
+        "power",
+        float("inf"),
+        0.0,
         {"g_eff2": Ref(0.971997, 6)},
         source="docs/science.md §5 (limit sigma2 g^(-2/(1-alpha)) -> 0)",
         params={"alpha": 0.5},
@@ -107,13 +119,17 @@ REFERENCE: dict[str, Case] = {
         "stand for the limit u -> 0",
     ),
     "pade_g0.5": Case(
-        "pade", 0.5, 1.0,
+        "pade",
+        0.5,
+        1.0,
         {"delta0": Ref(0.53626, 5), "zero_frequency/phi/pr_over_n": Ref(0.75996, 5)},
         source=f"{_S11} ([3/2] Padé of tanh, a = 1/15, b = 6/15)",
         params={"a": 1.0 / 15.0, "b": 6.0 / 15.0},
     ),
     "tanh_chaos_g2": Case(
-        "tanh", 2.0, 0.0,
+        "tanh",
+        2.0,
+        0.0,
         {
             "delta0": Ref(1.924805, 6),
             "equal_time/x/pr_over_n": Ref(0.0159148, 7),
@@ -123,31 +139,41 @@ REFERENCE: dict[str, Case] = {
         note="delta0 is C_x(0), the equal-time autocovariance of x",
     ),
     "tanh_chaos_large_g": Case(
-        "tanh", float("inf"), 0.0,
+        "tanh",
+        float("inf"),
+        0.0,
         {"equal_time/x/pr_over_n": Ref(0.0602, 4), "equal_time/phi/pr_over_n": Ref(0.126, 3)},
         source="docs/science.md §6 (large-g limits)",
     ),
     "simulation_tanh_g0.5_N200": Case(
-        "tanh", 0.5, 1.0,
+        "tanh",
+        0.5,
+        1.0,
         {"var_x": Ref(0.536, se=0.003), "zero_frequency/phi/pr_over_n": Ref(0.76, se=0.02)},
         source=f"{_S11} (simulation, N = 200)",
         params={"N": 200},
         note="var_x: equal-time variance of x, to compare with delta0",
     ),
     "trained_tanh_P1_g0.5_A0.7": Case(
-        "tanh", 0.5, 0.0,
+        "tanh",
+        0.5,
+        0.0,
         {"lambda_z": Ref(-0.42972, 5)},
         source=f"{_S11} (trained attractor, §10, Rivkind & Barak 2017)",
         params={"P": 1, "A": 0.7},
     ),
     "linear_finite_n_g0.3": Case(
-        "linear", 0.3, 1.0,
+        "linear",
+        0.3,
+        1.0,
         {"pr_offset": Ref(-0.22, se=0.03), "n_times_a_excess": Ref(0.24)},
         source="docs/science.md §7 (Monte Carlo of C = (1-J)^-1 (1-J)^-T)",
         note="pr_offset = E[PR] - N (1-g^2)^2; n_times_a_excess = N (E[a] - a_inf), 'about'",
     ),
     "linear_finite_n_g0.5": Case(
-        "linear", 0.5, 1.0,
+        "linear",
+        0.5,
+        1.0,
         {"pr_offset": Ref(-0.86, se=0.1), "n_times_a_excess": Ref(1.2)},
         source="docs/science.md §7 (Monte Carlo of C = (1-J)^-1 (1-J)^-T)",
         note="pr_offset = E[PR] - N (1-g^2)^2; n_times_a_excess = N (E[a] - a_inf), 'about'",

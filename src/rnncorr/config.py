@@ -28,6 +28,7 @@ __all__ = [
     "Cell",
     "ConfigError",
     "SimulationSettings",
+    "activation_from_entry",
     "dense_g",
     "format_value",
     "grid_cells",

@@ -42,6 +42,7 @@ __all__ = [
     "cell_dataset",
     "check_cell_dataset",
     "git_commit",
+    "merge_theory",
     "provenance",
     "run_summary",
     "theory_dataset",
@@ -227,7 +228,8 @@ def aggregate_cells(
     for index, path in enumerate(paths):
         try:
             with xr.open_dataset(path, engine="netcdf4") as opened:
-                dataset = opened.load()
+                # on-disk encodings (e.g. a <U6 string width) must not leak into the aggregate
+                dataset = opened.load().drop_encoding()
         except (OSError, ValueError, RuntimeError) as exc:
             raise ProvenanceError(
                 f"cannot read cell file {path} ({exc}); delete it or rerun with "
@@ -295,6 +297,18 @@ def theory_dataset(
         "variable": list(VARIABLES),
     }
     return xr.Dataset(data, coords=coords, attrs=provenance(theory_settings=dict(settings or {})))
+
+
+def merge_theory(paths: Sequence[str | Path]) -> xr.Dataset:
+    """Concatenate per-activation theory files along ``activation``, with fresh provenance."""
+    datasets = []
+    for path in paths:
+        with xr.open_dataset(path, engine="netcdf4") as opened:
+            # on-disk encodings (e.g. a <U6 string width) must not leak into the merged file
+            datasets.append(opened.load().drop_encoding())
+    merged = xr.concat(datasets, dim="activation", combine_attrs="drop")
+    merged.attrs = provenance(theory_settings=datasets[0].attrs.get("theory_settings", "{}"))
+    return merged
 
 
 def run_summary(simulations: str | Path, theory: str | Path | None = None) -> str:

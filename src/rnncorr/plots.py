@@ -366,8 +366,10 @@ def plot_power_collapse(simulations: xr.Dataset, theory: xr.Dataset | None = Non
         left.set_ylabel(r"$\mathrm{PR}_\phi/N$ (zero frequency)")
         right.set_xlabel(r"coupling $g$")
         right.set_ylabel(r"$\mathrm{PR}_\phi/N$ (zero frequency)")
-        for ax in (left, right):
-            ax.set_ylim(0, 1.05)
+        left.set_ylim(0, 1.05)
+        # log axis: the large-g plateau (1 - g_eff_inf^2)^2 is small but strictly positive
+        right.set_yscale("log")
+        right.set_ylim(1e-4, 1.5)
         if powers:
             left.legend(frameon=False)
     return fig
@@ -432,7 +434,9 @@ def plot_linear_vs_nonlinear(
             )
         top.axvline(1.0, color="grey", lw=0.6, ls=":")
         bottom.axvline(1.0, color="grey", lw=0.6, ls=":")
-        top.set_ylim(0, 1.05)
+        # log axis: the linear dimension vanishes at g = 1, the nonlinear ones stay positive
+        top.set_yscale("log")
+        top.set_ylim(1e-4, 1.5)
         top.set_ylabel(r"$\mathrm{PR}_\phi/N$ (zero frequency)")
         top.legend(frameon=False, title=rf"N = {n}, $\sigma^2$ = {sigma2:g}")
         bottom.set_ylabel("diverged")

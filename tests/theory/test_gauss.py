@@ -56,13 +56,23 @@ def quad_pair(f, h, var: float, cov: float) -> float:
         pts = [0.0] if abs(m) < 14 * sc else None
         val = integrate.quad(
             lambda y: h(y) * math.exp(-((y - m) ** 2) / (2 * sc * sc)),
-            m - 12 * sc, m + 12 * sc, points=pts, epsabs=1e-14, epsrel=1e-12, limit=200,
+            m - 12 * sc,
+            m + 12 * sc,
+            points=pts,
+            epsabs=1e-14,
+            epsrel=1e-12,
+            limit=200,
         )[0]
         return val / (math.sqrt(2 * math.pi) * sc)
 
     return integrate.quad(
         lambda x: f(x) * inner(x) * math.exp(-x * x / (2 * var)) / math.sqrt(2 * math.pi * var),
-        -12 * s, 12 * s, points=[0.0], epsabs=1e-13, epsrel=1e-11, limit=200,
+        -12 * s,
+        12 * s,
+        points=[0.0],
+        epsabs=1e-13,
+        epsrel=1e-11,
+        limit=200,
     )[0]
 
 
@@ -125,7 +135,7 @@ def test_trapezoid_beats_gauss_hermite_for_tanh_at_large_variance():
     z, w = np.polynomial.hermite_e.hermegauss(40)
     gh = float(np.sum(w * np.tanh(math.sqrt(var) * z) ** 2) / math.sqrt(2 * math.pi))
     trap = float(gauss_mean(lambda x: np.tanh(x) ** 2, var))
-    assert abs(gh - ref) > 1e-4  # observed 1.6e-3: the central GH nodes straddle the kink
+    assert abs(gh - ref) > 1e-3  # observed 4e-2 (3.4e-2 with 160 nodes): nodes too sparse at 0
     assert abs(trap - ref) < 1e-13  # observed 1e-16
 
 

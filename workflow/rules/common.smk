@@ -1,7 +1,14 @@
 # Validate the config (JSON schema + semantic checks) before any job runs, build the grid.
 import json
 
-from rnncorr.config import ConfigError, dense_g, grid_cells, load_config, simulation_settings
+from rnncorr.config import (
+    ConfigError,
+    activation_from_entry,
+    dense_g,
+    grid_cells,
+    load_config,
+    simulation_settings,
+)
 
 
 try:
@@ -12,7 +19,10 @@ except ConfigError as error:
 RESULTS = CONFIG["results"]
 SETTINGS = simulation_settings(CONFIG)
 CELLS = {cell.path: cell for cell in grid_cells(CONFIG)}
-ACTIVATION_LABELS = list(dict.fromkeys(cell.activation.label for cell in CELLS.values()))
+ACTIVATION_ENTRIES = {
+    activation_from_entry(entry).label: entry for entry in CONFIG["grid"]["activations"]
+}
+ACTIVATION_LABELS = list(ACTIVATION_ENTRIES)
 
 
 wildcard_constraints:

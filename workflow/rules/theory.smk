@@ -1,9 +1,32 @@
-rule theory:
-    """Large-N theory on the grid's (activation, g, sigma2) plus the dense g axis."""
+rule theory_activation:
+    """Large-N theory of one activation on the grid's sigma2 and the dense g axis (one job per
+    activation, so the solver runs in parallel)."""
     output:
-        nc=f"{RESULTS}/theory.nc",
+        nc=f"{RESULTS}/theory/{{activation}}.nc",
     params:
         g=dense_g(CONFIG),
+        sigma2=CONFIG["grid"]["sigma2"],
+        activation=lambda wildcards: ACTIVATION_ENTRIES[wildcards.activation],
+    wildcard_constraints:
+        activation=r"[a-z]+(-[a-z]+[-+.e0-9]+)*",
+    log:
+        "logs/theory/{activation}.log",
+    benchmark:
+        "logs/benchmarks/theory/{activation}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    script:
+        "../scripts/theory_activation.py"
+
+
+rule theory:
+    """All activations in one file, on the coordinates of results/simulations.nc."""
+    input:
+        expand(f"{RESULTS}/theory/{{activation}}.nc", activation=ACTIVATION_LABELS),
+    output:
+        nc=f"{RESULTS}/theory.nc",
     log:
         "logs/theory.log",
     benchmark:
@@ -11,6 +34,6 @@ rule theory:
     threads: 1
     resources:
         mem_mb=2000,
-        runtime=30,
+        runtime=10,
     script:
-        "../scripts/theory_grid.py"
+        "../scripts/theory_merge.py"

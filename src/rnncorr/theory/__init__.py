@@ -18,7 +18,7 @@ import math
 from rnncorr.activations import Activation
 from rnncorr.theory._chaos import solve_chaos
 from rnncorr.theory._colored import solve_colored
-from rnncorr.theory._dmft import equal_time_statistics
+from rnncorr.theory._dmft import DMFTConvergenceError, equal_time_statistics
 from rnncorr.theory._noisy import single_site, zero_frequency_statistics
 from rnncorr.theory._result import KINDS, STATISTICS, VARIABLES, SingleSite, TheoryResult
 
@@ -70,6 +70,18 @@ def solve(
     site = single_site(activation, g, sigma2)
     if not site.valid:
         return TheoryResult.invalid(label, g, sigma2, site.reason or "no stationary solution")
+    try:
+        equal_time = equal_time_statistics(activation, g, sigma2, site)
+    except DMFTConvergenceError as error:  # a refused solution is a result, not a crash
+        return TheoryResult.invalid(
+            label,
+            g,
+            sigma2,
+            f"dmft_not_converged: {error}",
+            delta0=site.delta0,
+            s0=site.s0,
+            g_eff=site.g_eff,
+        )
     return TheoryResult(
         label,
         g,
@@ -79,6 +91,6 @@ def solve(
         g_eff=site.g_eff,
         statistics={
             "zero_frequency": zero_frequency_statistics(activation, g, sigma2, site),
-            "equal_time": equal_time_statistics(activation, g, sigma2, site),
+            "equal_time": equal_time,
         },
     )

@@ -32,12 +32,14 @@ from scipy import optimize
 
 from rnncorr.activations import Activation
 from rnncorr.theory._dmft import (
+    N_TABLE,
     DMFTConvergenceError,
     LagSolution,
-    _energy_guess,
+    Noise,
     decay_rate,
     lag_grid,
     lag_statistics,
+    newton_particle_guess,
     pair_table,
     solve_lag_equation,
 )
@@ -45,7 +47,13 @@ from rnncorr.theory._gauss import gauss_average
 from rnncorr.theory._noisy import e1_residual, slope_at_infinity
 from rnncorr.theory._result import TheoryResult
 
-__all__ = ["DU_CHAOS", "chaos_delta0", "solve_chaos", "solve_chaos_autocorrelation"]
+__all__ = [
+    "DU_CHAOS",
+    "chaos_delta0",
+    "chaos_table_nodes",
+    "solve_chaos",
+    "solve_chaos_autocorrelation",
+]
 
 #: lag step of the chaotic DMFT, capped at DU_CHAOS_G / g: C_phi(u) bends on the time scale
 #: 1/g near u = 0 at large g (phi(x) -> sign x). Delta(u) is smooth, so the spectral kernel
@@ -110,6 +118,16 @@ def chaos_delta0(activation: Activation, g: float) -> tuple[float, str | None]:
     return float(root), None
 
 
+def chaos_table_nodes(g: float) -> int:
+    """Nodes of the F table: N_TABLE, times g/20 beyond g = 20.
+
+    At large g, phi(x) ~ sign x on the scale Delta0 ~ g^2 and F(c) has a square-root branch
+    point at a distance O(1) beyond c = Delta0; the node spacing near c = Delta0 (about
+    Delta0 (pi/(2 n))^2 / 2) must stay below it (docs/NUMERICS_dmft.md#dmft).
+    """
+    return N_TABLE * max(1, math.ceil(g / 20.0))
+
+
 def solve_chaos_autocorrelation(
     activation: Activation, g: float, delta0: float, *, du: float = DU_CHAOS, table=None
 ) -> tuple[LagSolution, float]:
@@ -140,13 +158,13 @@ def solve_chaos_autocorrelation(
     ----------
     .. [1] docs/science.md §6.
     """
-    table = table or pair_table(activation, delta0)
+    table = table or pair_table(activation, delta0, chaos_table_nodes(g))
     s0 = float(gauss_average(activation, "dphi", delta0))
     kappa = decay_rate(g, s0)
     if kappa < 1e-6:
         raise DMFTConvergenceError(f"chaos: g S0 = {g * s0:.6g} >= 1, Delta(u) does not decay")
     u = lag_grid((CHAOS_DECAYS + 10.0) / kappa, du)
-    guess = _energy_guess(table, g, 0.0, u)
+    guess = newton_particle_guess(table, g, 0.0, u)
     sol = solve_lag_equation(table.f, table.df, g, np.zeros_like(u), u, guess, kernel="spectral")
     return sol, s0
 
@@ -203,7 +221,7 @@ def solve_chaos(activation: Activation, g: float) -> TheoryResult:
     delta0, reason = chaos_delta0(activation, g)
     if reason is not None:
         return TheoryResult.invalid(label, g, 0.0, reason)
-    table = pair_table(activation, delta0)
+    table = pair_table(activation, delta0, chaos_table_nodes(g))
     mean_phi = float(gauss_average(activation, "phi_mean", delta0))
     a_phi = float(table.f(np.array(delta0))) - mean_phi**2
 
@@ -213,7 +231,7 @@ def solve_chaos(activation: Activation, g: float) -> TheoryResult:
 
     try:
         du = min(DU_CHAOS, DU_CHAOS_G / g)
-        stats = lag_statistics(solve, du, g, np.zeros_like, what="chaotic DMFT")
+        stats = lag_statistics(solve, du, g, Noise(0.0), what="chaotic DMFT")
     except (DMFTConvergenceError, ValueError) as err:
         s0 = float(gauss_average(activation, "dphi", delta0))
         return TheoryResult.invalid(
@@ -221,7 +239,12 @@ def solve_chaos(activation: Activation, g: float) -> TheoryResult:
         )
     s0 = stats.s0
     return TheoryResult(
-        label, g, 0.0, delta0=delta0, s0=s0, g_eff=g * s0,
+        label,
+        g,
+        0.0,
+        delta0=delta0,
+        s0=s0,
+        g_eff=g * s0,
         statistics={"zero_frequency": stats.zero_frequency, "equal_time": stats.equal_time},
         settings={"solver": "chaos lag grid, spectral kernel", **stats.settings},
     )

@@ -26,8 +26,12 @@ Numerics (settings and evidence: docs/NUMERICS_dmft.md#dmft)
   negative power spectrum (``LagSolution.flag``); ``require_converged`` turns a flag into an error.
 * Spectra at arbitrary w: exact Fourier transform of the piecewise-linear interpolant of C_phi(u)
   (Filon): C_phi(w) = du sinc^2(w du/2) [C_0 + 2 sum_k C_k cos(w u_k)]; its 1/w^2 tail is right.
-* Double frequency integrals (equal-time statistics, (R3) and docs/theory.md): Gauss-Legendre
-  in theta with w = w_s tan(theta), evaluated as matrix products over the frequency nodes.
+* Double frequency integrals (equal-time statistics, (R3) and docs/theory.md): the inner
+  integral in closed form through Laplace transforms of C_phi(u) and Delta(u) at complex
+  arguments (``equal_time_moments``; it resolves the diagonal ridge of |q|^2 exactly), the outer
+  one by Gauss-Legendre in theta, w = w_s tan(theta). ``trace_moments`` is the brute-force
+  tensor-product version (matrix products), used at w = 0 and as a check.
+* Trapezoid-kernel results are Richardson-extrapolated from steps 2 du and du (``lag_statistics``).
 
 Equal-time statistics (docs/theory.md §2-§3, linear-equivalent network of science.md §7):
 with S(w) = S0/(1 + i w), S_x(w) = 1/(1 + i w), L(w) = 1/(1 - g^2 |S|^2), q = 1/(1 - z),
@@ -62,14 +66,18 @@ from rnncorr.theory._result import SingleSite, Stats, nan_statistics
 __all__ = [
     "DMFTConvergenceError",
     "LagSolution",
-    "PairTable",
     "LagStatistics",
-    "equal_time_statistics",
+    "Noise",
+    "PairTable",
     "decay_rate",
+    "equal_time_moments",
+    "equal_time_statistics",
     "frequency_grid",
     "grid_frequencies",
     "lag_grid",
     "lag_statistics",
+    "laplace",
+    "newton_particle_guess",
     "pair_table",
     "require_converged",
     "solve_lag_equation",
@@ -93,6 +101,9 @@ N_TABLE: int = 97
 TOL: float = 1e-11
 #: a power spectrum below -SPECTRUM_TOL * max is rejected
 SPECTRUM_TOL: float = 1e-7
+#: residual power P(w) below -P_TOL * max C_phi is rejected (P = 0 exactly for linear phi; the
+#: Filon spectra carry O(du^2) ~ 1e-5 errors)
+P_TOL: float = 1e-3
 
 
 class DMFTConvergenceError(RuntimeError):
@@ -193,6 +204,52 @@ def grid_frequencies(u: np.ndarray) -> np.ndarray:
 def white_noise_source(u: np.ndarray, sigma2: float) -> np.ndarray:
     """D_K(u) = G * sigma2 delta = sigma2 exp(-|u|)/2 (periodic), the noise part of (D2)."""
     return sigma2 * _periodic_green(u)
+
+
+@dataclass(frozen=True)
+class Noise:
+    r"""Noise spectrum K(w): white (tau = 0), Ornstein-Uhlenbeck (tau > 0) or none (sigma2 = 0).
+
+    K(w) = sigma2 / (1 + w^2 tau^2)                       (science.md §3, §8)
+    D_K(u) = (G * K)(u) = sigma2/2 (tau e^(-|u|/tau) - e^(-|u|)) / (tau^2 - 1)
+                        (white: sigma2 e^(-|u|)/2;  tau = 1: sigma2 (1 + |u|) e^(-|u|)/4)
+    """
+
+    sigma2: float
+    tau: float = 0.0
+
+    def spectrum(self, w: np.ndarray) -> np.ndarray:
+        """K(w)."""
+        w = np.asarray(w, dtype=float)
+        return self.sigma2 / (1.0 + (w * self.tau) ** 2)
+
+    def source(self, u: np.ndarray) -> np.ndarray:
+        """D_K(u_k), the noise-driven part of (D2) (periodic wrap included for white noise)."""
+        tau = self.tau
+        if self.sigma2 == 0.0:
+            return np.zeros_like(u)
+        if tau == 0.0:
+            return white_noise_source(u, self.sigma2)
+        if abs(tau - 1.0) < 1e-6:
+            return 0.25 * self.sigma2 * (1.0 + u) * np.exp(-u)
+        return 0.5 * self.sigma2 * (tau * np.exp(-u / tau) - np.exp(-u)) / (tau * tau - 1.0)
+
+    def laplace_alpha_l(self, lam: np.ndarray, kappa: float) -> np.ndarray:
+        r"""int_0^inf e^(-lam t) A(t) dt for A(w) = K(w) / (kappa^2 + w^2) (= alpha L).
+
+        white: A(t) = sigma2 e^(-kappa|t|)/(2 kappa)  ->  sigma2 / (2 kappa (lam + kappa))
+        OU:    A(w) = sigma2/(1 - tau^2 kappa^2) [1/(kappa^2 + w^2) - tau^2/(1 + tau^2 w^2)]
+        """
+        tau, s2 = self.tau, self.sigma2
+        white = 1.0 / (2.0 * kappa * (lam + kappa))
+        if s2 == 0.0:
+            return np.zeros_like(lam)
+        if tau == 0.0:
+            return s2 * white
+        d = 1.0 - (tau * kappa) ** 2
+        if abs(d) < 1e-6:  # tau = 1/kappa: A(w) = sigma2 kappa^2 / (kappa^2 + w^2)^2
+            return s2 / (4.0 * kappa) * (1.0 / (lam + kappa) + kappa / (lam + kappa) ** 2)
+        return s2 / d * (white - 0.5 * tau / (lam + 1.0 / tau))
 
 
 @dataclass(frozen=True)
@@ -357,7 +414,12 @@ def solve_lag_equation(
         slope = df(delta)
         jac = LinearOperator((n, n), matvec=lambda v, s=slope: v - g2 * conv(s * v), dtype=float)
         step, _info = gmres(
-            jac, -r, rtol=min(1e-2, max(res, 0.1 * tol / res)), atol=0.0, restart=40, maxiter=10,
+            jac,
+            -r,
+            rtol=min(1e-2, max(res, 0.1 * tol / res)),
+            atol=0.0,
+            restart=40,
+            maxiter=10,
             M=precond,
         )
         lam = 1.0
@@ -389,13 +451,17 @@ def solve_lag_equation(
     else:
         flag = "ok"
     settings = {
-        "du": du, "window": float(u[-1]), "n_lags": int(u.size), "tol": tol, "kernel": kernel
+        "du": du,
+        "window": float(u[-1]),
+        "n_lags": int(u.size),
+        "tol": tol,
+        "kernel": kernel,
     }
     return LagSolution(u, delta, cphi, res, iterations, flag == "ok", flag, min_spec, settings)
 
 
-def _energy_guess(table: PairTable, g: float, slope0: float, u: np.ndarray) -> np.ndarray:
-    r"""Newton-particle trajectory Delta'' = Delta - g^2 F(Delta), Delta(0) = var, Delta'(0) = slope0.
+def newton_particle_guess(table: PairTable, g: float, slope0: float, u: np.ndarray) -> np.ndarray:
+    r"""Newton-particle trajectory: Delta'' = Delta - g^2 F(Delta), Delta(0) = var, Delta'(0) = v0.
 
     Integrated (RK45) until Delta falls below 1e-3 var, then continued by the linearised tail
     Delta ~ exp(-kappa u), kappa^2 = 1 - g^2 F'(0). The separatrix is unstable, so this is only a
@@ -419,7 +485,12 @@ def _energy_guess(table: PairTable, g: float, slope0: float, u: np.ndarray) -> n
     turn.terminal = True
     turn.direction = 1.0
     sol = solve_ivp(
-        rhs, (0.0, float(u[-1])), [var, slope0], events=(low, turn), rtol=1e-7, atol=1e-10 * var,
+        rhs,
+        (0.0, float(u[-1])),
+        [var, slope0],
+        events=(low, turn),
+        rtol=1e-7,
+        atol=1e-10 * var,
         dense_output=True,
     )
     t_end = float(sol.t[-1])
@@ -483,16 +554,14 @@ def solve_white_noise(
     if kappa < 1e-6:
         raise ValueError(f"solve_white_noise: g_eff = {g * site.s0:.6g} >= 1, no stationary state")
     u = lag_grid((decays + 5.0) / kappa, du)
-    guess = _energy_guess(table, g, -0.5 * sigma2, u)
-    return solve_lag_equation(table.f, table.df, g, white_noise_source(u, sigma2), u, guess)
+    guess = newton_particle_guess(table, g, -0.5 * sigma2, u)
+    return solve_lag_equation(table.f, table.df, g, Noise(sigma2).source(u), u, guess)
 
 
 # ---------------------------------------------------------------------------------------------
 # spectra and double frequency integrals
 # ---------------------------------------------------------------------------------------------
-def spectrum(
-    values: np.ndarray, u: np.ndarray, w: np.ndarray, method: str = "filon"
-) -> np.ndarray:
+def spectrum(values: np.ndarray, u: np.ndarray, w: np.ndarray, method: str = "filon") -> np.ndarray:
     r"""Fourier transform of an even function known on u_k = k du.
 
         filon:    C(w) = du sinc^2(w du / 2) [C_0 + 2 sum_{k>=1} C_k cos(w u_k)]
@@ -628,6 +697,143 @@ def trace_moments(
     return nc2_phi, nc2_x, float(np.min(p) / cmax)
 
 
+def laplace(values: np.ndarray, u: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    r"""One-sided Laplace transform of a function known on u_k = k du, for complex lam.
+
+        L(lam) = int_0^U e^(-lam t) f(t) dt
+               = du [h_0/2 + sum_{k>=1} h_k] + du^2/12 h'(0) - du^4/720 h^(3)(0) + O(du^6),
+
+    h(t) = e^(-lam t) f(t) (Euler-Maclaurin; the terms at t = U vanish with f). The one-sided
+    derivatives f'(0+), f''(0+), f'''(0+) come from 6-point one-sided differences, so a kink
+    of f at t = 0 (white noise) costs no accuracy. Meant for |lam du| << 1.
+
+    Parameters
+    ----------
+    values : ndarray
+        f(u_k), k = 0..n, with f(U) ~ 0.
+    u : ndarray
+        Uniform lags from 0.
+    lam : ndarray
+        Complex arguments, Re lam > 0 or f decaying fast enough.
+
+    Returns
+    -------
+    ndarray
+        Complex L(lam), the shape of ``lam``.
+    """
+    du = float(u[1] - u[0])
+    f = np.asarray(values, dtype=float)
+    lam = np.asarray(lam, dtype=complex)
+    flat = lam.ravel()
+    total = np.empty(flat.shape, dtype=complex)
+    step = max(1, 2_000_000 // u.size)
+    weights = f.copy()
+    weights[0] *= 0.5
+    for start in range(0, flat.size, step):
+        ll = flat[start : start + step]
+        total[start : start + step] = np.exp(-np.outer(ll, u)) @ weights
+    total *= du
+    # one-sided differences at t = 0+ (exact for polynomials of degree 5)
+    f5 = f[:6]
+    d1 = np.dot([-137 / 60, 5, -5, 10 / 3, -5 / 4, 1 / 5], f5) / du
+    d2 = np.dot([15 / 4, -77 / 6, 107 / 6, -13, 61 / 12, -5 / 6], f5) / du**2
+    d3 = np.dot([-17 / 4, 71 / 4, -59 / 2, 49 / 2, -41 / 4, 7 / 4], f5) / du**3
+    f0 = f[0]
+    h1 = d1 - flat * f0
+    h3 = d3 - 3.0 * flat * d2 + 3.0 * flat**2 * d1 - flat**3 * f0
+    total += du**2 / 12.0 * h1 - du**4 / 720.0 * h3
+    return total.reshape(lam.shape)
+
+
+def equal_time_moments(
+    g: float,
+    s0: float,
+    w: np.ndarray,
+    weight: np.ndarray,
+    cphi_w: np.ndarray,
+    noise: Noise,
+    lap_cphi: np.ndarray,
+    lap_delta: np.ndarray,
+) -> tuple[float, float]:
+    r"""Equal-time Nc2 of phi and x: outer frequency quadrature, inner integral in closed form.
+
+    With k = g S0, kappa^2 = 1 - k^2, lam(w) = 1 - k^2/(1 + i w) and L_f(lam) = int_0^inf
+    e^(-lam t) f(t) dt, the inner w' integrals of docs/theory.md §3 are exact (partial fractions
+    of q - 1 = k^2 / ((1 + i w)(lam - i w'))):
+
+        Q[f](w) = int dw'/2pi f(w') (q - 1)   = k^2/(1 + i w) L_f(lam)
+        M[f](w) = int dw'/2pi f(w') |q - 1|^2 = k^4/(1 + w^2) Re L_f(lam) / Re lam
+
+    for f in {C_phi, Delta, alpha L}; beta = C_phi/S0^2 - Delta (Bussgang: P = C_phi - S0^2 Delta)
+    and beta L = C_phi/S0^2 - alpha L. Then
+
+        Nc2_phi = int dw/2pi C_phi (M[C_phi] + 2 Re Q[C_phi])                               (R3)
+        Nc2_x   = int dw/2pi [alpha A + beta B],
+          A = L (M[C_phi]/S0^2 + 2 Re Q[C_phi]/S0^2 - 2 Re Q[beta])
+          B = L (M[aL] + 2 Re Q[aL]) - 2 Re Q[aL] + (L - 1)(M[bL - b] + 2 Re Q[bL - b])
+              + (L - 1) M[beta] + M[beta L]                                                 (T-x)
+
+    (aL = alpha L, b = beta). The diagonal ridge of |q|^2 (width kappa^2 + w^2, narrower than
+    the spectra near criticality) is integrated exactly, so the outer rule needs no refinement.
+
+    Parameters
+    ----------
+    g, s0 : float
+        Gain and S0.
+    w, weight : ndarray
+        Outer nodes and weights for int dw/(2 pi).
+    cphi_w : ndarray
+        C_phi(w) at the nodes.
+    noise : Noise
+        Noise spectrum K (alpha L has a closed-form Laplace transform).
+    lap_cphi, lap_delta : ndarray
+        L_{C_phi}(lam(w)) and L_Delta(lam(w)) at the nodes (:func:`laplace`).
+
+    Returns
+    -------
+    nc2_phi, nc2_x : float
+
+    References
+    ----------
+    .. [1] docs/theory.md §3; docs/science.md §3 (R3), §6.
+    """
+    k2 = (g * s0) ** 2
+    kappa2 = 1.0 - k2
+    kappa = math.sqrt(kappa2)
+    w2 = w * w
+    lam = 1.0 - k2 / (1.0 + 1j * w)
+    pref_q = k2 / (1.0 + 1j * w)
+    pref_m = k2 * k2 / (1.0 + w2) / lam.real
+    lap_al = noise.laplace_alpha_l(lam, kappa)
+    inv_s2 = 1.0 / (s0 * s0)
+
+    def q_re(lap: np.ndarray) -> np.ndarray:
+        return (pref_q * lap).real
+
+    def m_of(lap: np.ndarray) -> np.ndarray:
+        return pref_m * lap.real
+
+    lap_b = lap_cphi * inv_s2 - lap_delta  # beta
+    lap_bl = lap_cphi * inv_s2 - lap_al  # beta L
+    lap_bl_b = lap_bl - lap_b  # beta (L - 1)
+    big_l = (1.0 + w2) / (kappa2 + w2)
+    k_w = noise.spectrum(w)
+    alpha = k_w / (1.0 + w2)
+    delta_w = (g * g * cphi_w + k_w) / (1.0 + w2)
+    beta = cphi_w * inv_s2 - delta_w
+    nc2_phi = float(np.sum(weight * cphi_w * (m_of(lap_cphi) + 2.0 * q_re(lap_cphi))))
+    big_a = big_l * ((m_of(lap_cphi) + 2.0 * q_re(lap_cphi)) * inv_s2 - 2.0 * q_re(lap_b))
+    big_b = (
+        big_l * (m_of(lap_al) + 2.0 * q_re(lap_al))
+        - 2.0 * q_re(lap_al)
+        + (big_l - 1.0) * (m_of(lap_bl_b) + 2.0 * q_re(lap_bl_b))
+        + (big_l - 1.0) * m_of(lap_b)
+        + m_of(lap_bl)
+    )
+    nc2_x = float(np.sum(weight * (alpha * big_a + beta * big_b)))
+    return nc2_phi, nc2_x
+
+
 def _stats(a_phi: float, nc2_phi: float, a_x: float, nc2_x: float) -> Stats:
     def one(a: float, nc2: float) -> dict[str, float]:
         a, nc2 = float(a), float(nc2)
@@ -655,7 +861,7 @@ def lag_statistics(
     solve: StepSolve,
     du: float,
     g: float,
-    noise_spectrum: Callable[[np.ndarray], np.ndarray],
+    noise: Noise,
     *,
     n_freq: int = N_FREQ,
     what: str = "DMFT",
@@ -682,8 +888,8 @@ def lag_statistics(
         The finer step.
     g : float
         Coupling gain.
-    noise_spectrum : callable
-        K(w) (zero for chaos).
+    noise : Noise
+        Noise spectrum (``Noise(0.0)`` for chaos).
     n_freq : int
         Gauss-Legendre nodes of the frequency integrals.
     what : str
@@ -699,7 +905,7 @@ def lag_statistics(
     ------
     DMFTConvergenceError
         If a lag solve does not converge, or the residual power P(w) of the linear-equivalent
-        network is negative beyond rounding (min P/max C_phi < -1e-6).
+        network is negative beyond discretisation error (min P/max C_phi < -P_TOL).
     """
     rows = []
     info: dict[str, Any] = {}
@@ -708,17 +914,29 @@ def lag_statistics(
         require_converged(sol, what)
         kappa = decay_rate(g, s0)
         w, weight = frequency_grid(max(min(kappa, 1.0), 1e-4), n_freq)
-        noise = noise_spectrum(w)
         method = "spectral" if sol.settings["kernel"] == "spectral" else "filon"
         cphi_w = spectrum(sol.cphi, sol.u, w, method)
-        nc2_phi, nc2_x, p_min = trace_moments(g, s0, w, weight, cphi_w, noise)
+        lam = 1.0 - (g * s0) ** 2 / (1.0 + 1j * w)
+        nc2_phi, nc2_x = equal_time_moments(
+            g,
+            s0,
+            w,
+            weight,
+            cphi_w,
+            noise,
+            laplace(sol.cphi, sol.u, lam),
+            laplace(sol.delta, sol.u, lam),
+        )
+        k_w = noise.spectrum(w)
+        p_w = cphi_w - s0 * s0 * (g * g * cphi_w + k_w) / (1.0 + w * w)  # P = C_phi - S0^2 Delta
+        p_min = float(np.min(p_w) / max(float(np.max(np.abs(cphi_w))), 1e-300))
         zero = np.zeros(1)
         cphi0 = spectrum(sol.cphi, sol.u, zero, method)
-        k0 = noise_spectrum(zero)
-        z_phi, z_x, p0 = trace_moments(g, s0, zero, np.ones(1), cphi0, k0)
+        k0 = noise.spectrum(zero)
+        z_phi, z_x, p0 = trace_moments(g, s0, zero, np.ones(1), cphi0, k0)  # no integral at w=0
         a_phi0 = float(cphi0[0])
         a_x0 = float(g * g * cphi0[0] + k0[0])
-        if min(p_min, p0) < -1e-6:
+        if min(p_min, p0) < -P_TOL:
             raise DMFTConvergenceError(
                 f"{what}: negative residual power P(w) (min P/max C_phi = {min(p_min, p0):.3g}); "
                 "the linear-equivalent network does not apply"
@@ -741,7 +959,9 @@ def lag_statistics(
     info["step_change_pr_phi_equal_time"] = float(
         pr_fine["phi"]["pr_over_n"] - pr_coarse["phi"]["pr_over_n"]
     )
-    info["step_change_pr_x_equal_time"] = float(pr_fine["x"]["pr_over_n"] - pr_coarse["x"]["pr_over_n"])
+    info["step_change_pr_x_equal_time"] = float(
+        pr_fine["x"]["pr_over_n"] - pr_coarse["x"]["pr_over_n"]
+    )
     info["richardson"] = method != "spectral"
     info["grid_delta0"] = float(best[9])
     return LagStatistics(eq, zf, float(best[9]), float(best[8]), info)
@@ -753,7 +973,7 @@ def equal_time_statistics(
     r"""Equal-time statistics of x and phi(x), white noise, large N.
 
         phi:  a = <phi^2> - <phi>^2,  cbar = 0,
-              Nc2 = (2 pi)^-2 int int dw dw' C_phi(w) C_phi(w') [1/|1 - g^2 S(w) S(w')*|^2 - 1]  (R3)
+              Nc2 = (2 pi)^-2 int int dw dw' C_phi(w) C_phi(w') [1/|1 - g^2 S S'*|^2 - 1]  (R3)
         x:    a = Delta0,  cbar = 0,  Nc2 from (T-x) (docs/theory.md §2), S(w) = S0/(1 + i w);
         PR/N = a^2 / (a^2 + Nc2).
 
@@ -806,6 +1026,4 @@ def equal_time_statistics(
         sol = solve_white_noise(activation, g, sigma2, site, du=h, table=table)
         return sol, site.s0, a_phi, site.delta0
 
-    return lag_statistics(
-        solve, DU_NOISY, g, lambda w: np.full_like(w, sigma2), what="white-noise DMFT"
-    ).equal_time
+    return lag_statistics(solve, DU_NOISY, g, Noise(sigma2), what="white-noise DMFT").equal_time

@@ -367,6 +367,8 @@ def montecarlo_linear_statistics(
     N = _check_size(N)
     if int(n_samples) != n_samples or n_samples < 2:
         raise ValueError(f"n_samples must be an integer >= 2, got {n_samples!r}")
+    if not (math.isfinite(sigma2) and sigma2 > 0):
+        raise ValueError(f"sigma2 must be a finite number > 0, got {sigma2!r}")
     rng = np.random.default_rng(seed)
     scale = g / math.sqrt(N)
     samples: dict[str, list[np.ndarray]] = {"a": [], "b": [], "nc2": [], "pr": []}

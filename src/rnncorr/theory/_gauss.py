@@ -36,6 +36,7 @@ Quantities (``QUANTITIES``):
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 
@@ -91,14 +92,17 @@ ArrayLike = float | np.ndarray
 
 #: half-width of the z grid: the Gaussian weight beyond |z| = 10 is < 1e-22 of the total
 Z_MAX: float = 10.0
-#: largest z step; the trapezoid error on a pure Gaussian is ~ 2 exp(-2 pi^2 / h^2) < 1e-130
-H_MAX: float = 0.25
-#: target step in x-space (x = sqrt(var) z). tanh (poles at +- i pi/2): error ~ exp(-pi^2 / DX)
-#: ~ 4e-22; Padé [3/2] (poles at +- i/sqrt(b) = +- 1.58 i) is even better resolved.
-DX: float = 0.2
+#: largest z step; the trapezoid error on a pure Gaussian is ~ 2 exp(-2 pi^2 / h^2) < 1e-53
+H_MAX: float = 0.4
+#: target step in x-space (x = sqrt(var) z). The trapezoid error for an integrand with poles at
+#: distance d from the real x-axis is ~ exp(-2 pi d / DX) times O(10^2) (double poles, the
+#: Gaussian at the pole): tanh (d = pi/2) exp(-pi^2/0.25) = 7e-18, Padé [3/2] (d = 1/sqrt(b) =
+#: 1.58) 5e-18; observed <= 1e-14 against quad (tests/theory/test_gauss.py). DX = 0.3 already
+#: gives 1.5e-12 for <tanh^2> at var = 1. docs/NUMERICS.md.
+DX: float = 0.25
 #: largest grid sizes. Beyond var ~ (DX (N - 1) / (2 Z_MAX))^2 the x-space step grows like
-#: sqrt(var): var > 2.5e5 for single-site averages, var > 900 for pair averages (cost n^2 per c).
-#: The accuracy lost there is measured in docs/NUMERICS.md ("noisy single site").
+#: sqrt(var): var > 9.8e4 for single-site averages, var > 350 for pair averages (cost n^2 per
+#: c). The accuracy lost there is measured in docs/NUMERICS.md ("noisy single site").
 N_MAX_MEAN: int = 25_001
 N_MAX_PAIR: int = 1_501
 #: largest number of (x, z0, z1) points a pair average puts in one array (memory bound)
@@ -120,6 +124,23 @@ _PAIR_QUANTITIES = ("phi_pair", "dphi_pair", "primitive_cov")
 # ---------------------------------------------------------------------------------------------
 # quadrature
 # ---------------------------------------------------------------------------------------------
+def _n_half(var: float, dx: float, n_max: int) -> int:
+    """Half the number of intervals of the z grid for variance ``var`` (step <= dx/sqrt(var))."""
+    scale = math.sqrt(max(float(var), 0.0))
+    h = H_MAX if scale == 0.0 else min(H_MAX, dx / scale)
+    return min(math.ceil(Z_MAX / h), (n_max - 1) // 2)
+
+
+@functools.lru_cache(maxsize=256)
+def _grid(n_half: int) -> tuple[np.ndarray, np.ndarray]:
+    z = np.linspace(-Z_MAX, Z_MAX, 2 * n_half + 1)
+    w = np.exp(-0.5 * z * z)
+    w /= w.sum()
+    z.setflags(write=False)
+    w.setflags(write=False)
+    return z, w
+
+
 def z_grid(
     var_max: float, dx: float = DX, n_max: int = N_MAX_MEAN
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -130,8 +151,8 @@ def z_grid(
     Parameters
     ----------
     var_max : float
-        Largest variance the grid must resolve; the step is h = min(H_MAX, dx / sqrt(var_max)),
-        but no smaller than 2 Z_MAX / (n_max - 1).
+        Largest variance the grid must resolve; the step is h <= min(H_MAX, dx / sqrt(var_max))
+        (Z_MAX / h an integer), but no smaller than 2 Z_MAX / (n_max - 1).
     dx : float
         Target spacing in x-space.
     n_max : int
@@ -141,20 +162,13 @@ def z_grid(
     -------
     z, w : ndarray
         Nodes (odd count, z = 0 included) and weights, renormalised to sum to 1 exactly so that
-        constants are integrated exactly (the change is below 1e-16).
+        constants are integrated exactly (the change is below 1e-16). Read-only (cached).
 
     Notes
     -----
     Why trapezoid and not Gauss-Hermite: see the module docstring (docs/science.md §3).
     """
-    scale = math.sqrt(max(float(var_max), 0.0))
-    h = H_MAX if scale == 0.0 else min(H_MAX, dx / scale)
-    h = max(h, 2.0 * Z_MAX / (n_max - 1))
-    n_half = math.ceil(Z_MAX / h)
-    z = np.linspace(-n_half * h, n_half * h, 2 * n_half + 1)
-    w = np.exp(-0.5 * z * z)
-    w /= w.sum()
-    return z, w
+    return _grid(_n_half(var_max, dx, n_max))
 
 
 def gauss_mean(f: Callable[[np.ndarray], np.ndarray], var: ArrayLike, dx: float = DX) -> np.ndarray:
@@ -206,6 +220,8 @@ def gauss_pair_mean(
     The inner averages G_f, G_h are matrix-vector products over the z1 grid; the outer one is a
     weighted sum over z0. The representation is exact for every |c| <= var: at c = 0 the two
     inner averages decouple, at |c| = var the inner width vanishes and G_f = f (no singularity).
+    Each c gets its own pair of grids, the z0 step set by sqrt(|c|) and the z1 step by
+    sqrt(var - |c|) (``z_grid``); covariances that share grids are evaluated together.
 
     Parameters
     ----------
@@ -225,8 +241,8 @@ def gauss_pair_mean(
 
     Notes
     -----
-    Cost: (number of c) x n^2 evaluations of f (and h), n = 81 for var <= 0.64 and
-    n ~ 100 sqrt(var) beyond (DX = 0.2). docs/science.md §3; docs/NUMERICS.md.
+    Cost: per c, n0 n1 evaluations of f (and h) with n = 51 for a variance <= 0.39 and
+    n ~ 80 sqrt(variance) beyond (DX = 0.25). docs/science.md §3; docs/NUMERICS.md.
     """
     v = float(var)
     if not (math.isfinite(v) and v > 0):
@@ -235,24 +251,31 @@ def gauss_pair_mean(
     if np.any(np.abs(c) > v * (1 + 1e-12)) or not np.all(np.isfinite(c)):
         raise ValueError("gauss_pair_mean: need |cov| <= var")
     c = np.clip(c, -v, v)
-    z, w = z_grid(v, dx, N_MAX_PAIR)
-    n = z.size
-    flat = c.ravel()
+    flat = np.abs(c.ravel())
+    sign_neg = c.ravel() < 0
     out = np.empty(flat.shape)
-    step = max(1, _CHUNK // (n * n))
-    for start in range(0, flat.size, step):
-        cc = flat[start : start + step]
-        m = np.sqrt(np.abs(cc))[:, None, None] * z[None, :, None]
-        s = np.sqrt(np.maximum(v - np.abs(cc), 0.0))[:, None, None] * z[None, None, :]
-        x = m + s  # (k, n0, n1)
-        gf = f(x) @ w  # (k, n0): inner average over z1
-        gh = gf if h is None else h(x) @ w
-        # c < 0: y = -sqrt(|c|) z0 + ...; the z grid is symmetric, so G_h(-m_i) = G_h(m_{n-1-i})
-        neg = cc < 0
-        if np.any(neg):
-            gh = gh.copy()
-            gh[neg] = gh[neg, ::-1]
-        out[start : start + step] = (gf * gh) @ w
+    # per-c grids: the outer integrand lives on x-scale sqrt(|c|), the inner one on sqrt(v - |c|)
+    n0 = np.array([_n_half(ci, dx, N_MAX_PAIR) for ci in flat], dtype=np.int64)
+    n1 = np.array([_n_half(v - ci, dx, N_MAX_PAIR) for ci in flat], dtype=np.int64)
+    keys = n0 * (N_MAX_PAIR + 1) + n1
+    for key in np.unique(keys):
+        idx = np.flatnonzero(keys == key)
+        z0, w0 = _grid(int(n0[idx[0]]))
+        z1, w1 = _grid(int(n1[idx[0]]))
+        step = max(1, _CHUNK // (z0.size * z1.size))
+        for start in range(0, idx.size, step):
+            sel = idx[start : start + step]
+            cc = flat[sel]
+            m = np.sqrt(cc)[:, None, None] * z0[None, :, None]
+            x = m + np.sqrt(np.maximum(v - cc, 0.0))[:, None, None] * z1[None, None, :]
+            gf = f(x) @ w1  # (k, n0): inner average over z1
+            gh = gf if h is None else h(x) @ w1
+            # c < 0: y = -sqrt(|c|) z0 + ...; the z0 grid is symmetric: G_h(-m_i) = G_h(m_{n-1-i})
+            neg = sign_neg[sel]
+            if np.any(neg):
+                gh = gh.copy()
+                gh[neg] = gh[neg, ::-1]
+            out[sel] = (gf * gh) @ w0
     return out.reshape(c.shape)
 
 
@@ -279,7 +302,10 @@ def linear_primitive(var: ArrayLike) -> np.ndarray:
 
 
 def linear_primitive_var(var: ArrayLike) -> np.ndarray:
-    """Var Phi = <x^4>/4 - var^2/4 = var^2/2 for phi = x (so (E1) gives Delta0 = sigma2/(2 sqrt(1-g^2)))."""
+    """Var Phi = <x^4>/4 - var^2/4 = var^2/2 for phi = x.
+
+    With it (E1) gives Delta0 = sigma2 / (2 sqrt(1 - g^2)) (science.md §3).
+    """
     return 0.5 * _arr(var) ** 2
 
 
@@ -307,7 +333,7 @@ _HALF_PI = 0.5 * math.pi  # 2 k^2
 def erf_dphi(var: ArrayLike) -> np.ndarray:
     r"""<phi'(x)> for phi = erf(sqrt(pi) x/2): phi' = exp(-k^2 x^2), k^2 = pi/4.
 
-        <exp(-k^2 x^2)> = 1 / sqrt(1 + 2 k^2 var) = 1 / sqrt(1 + pi var / 2)
+    <exp(-k^2 x^2)> = 1 / sqrt(1 + 2 k^2 var) = 1 / sqrt(1 + pi var / 2)
     """
     return 1.0 / np.sqrt(1.0 + _HALF_PI * _arr(var))
 
@@ -332,8 +358,8 @@ def erf_phi2(var: ArrayLike) -> np.ndarray:
 def erf_dphi_pair(var: ArrayLike, cov: ArrayLike) -> np.ndarray:
     r"""<phi'(x) phi'(y)>_c for phi = erf(sqrt(pi) x/2).
 
-        <exp(-k^2 (x^2 + y^2))> = det(1 + 2 k^2 Sigma)^(-1/2)
-                                = ((1 + pi var/2)^2 - (pi c/2)^2)^(-1/2)
+    <exp(-k^2 (x^2 + y^2))> = det(1 + 2 k^2 Sigma)^(-1/2)
+                            = ((1 + pi var/2)^2 - (pi c/2)^2)^(-1/2)
     """
     v = _arr(var)
     return 1.0 / np.sqrt((1.0 + _HALF_PI * v) ** 2 - (_HALF_PI * _arr(cov)) ** 2)
@@ -342,8 +368,8 @@ def erf_dphi_pair(var: ArrayLike, cov: ArrayLike) -> np.ndarray:
 def erf_primitive(var: ArrayLike) -> np.ndarray:
     r"""<Phi(x)> for Phi(x) = x erf(k x) + (exp(-k^2 x^2) - 1)/(k sqrt(pi)), k = sqrt(pi)/2.
 
-        <x erf(k x)> = var <phi'> (Stein),  k sqrt(pi) = pi/2:
-        <Phi> = var r + (2/pi)(r - 1) = var r / (1 + r),   r = 1/sqrt(1 + pi var/2)
+    <x erf(k x)> = var <phi'> (Stein),  k sqrt(pi) = pi/2:
+    <Phi> = var r + (2/pi)(r - 1) = var r / (1 + r),   r = 1/sqrt(1 + pi var/2)
     """
     v = _arr(var)
     r = 1.0 / np.sqrt(1.0 + _HALF_PI * v)
@@ -396,19 +422,25 @@ def power_phi2(var: ArrayLike, alpha: float) -> np.ndarray:
 
 
 def power_primitive(var: ArrayLike, alpha: float) -> np.ndarray:
-    r"""<Phi> = <|x|^(alpha+1)>/(alpha+1) = (2 var)^((alpha+1)/2) Gamma(alpha/2+1)/(sqrt(pi)(alpha+1))."""
+    r"""<Phi> = <|x|^(alpha+1)>/(alpha+1) for Phi = |x|^(alpha+1)/(alpha+1).
+
+    <Phi> = (2 var)^((alpha+1)/2) Gamma(alpha/2 + 1) / (sqrt(pi) (alpha+1))
+    """
     return power_abs_moment(alpha + 1.0, var) / (alpha + 1.0)
 
 
 def power_primitive_var(var: ArrayLike, alpha: float) -> np.ndarray:
     r"""Var Phi = K_alpha var^(alpha+1) (science.md §5), with
 
-        K_alpha = 2^(alpha+1)/(alpha+1)^2 [Gamma(alpha+3/2)/sqrt(pi) - Gamma(alpha/2+1)^2/pi]
+    K_alpha = 2^(alpha+1)/(alpha+1)^2 [Gamma(alpha+3/2)/sqrt(pi) - Gamma(alpha/2+1)^2/pi]
     """
     k_alpha = (
         2.0 ** (alpha + 1.0)
         / (alpha + 1.0) ** 2
-        * (special.gamma(alpha + 1.5) / math.sqrt(math.pi) - special.gamma(0.5 * alpha + 1) ** 2 / math.pi)
+        * (
+            special.gamma(alpha + 1.5) / math.sqrt(math.pi)
+            - special.gamma(0.5 * alpha + 1) ** 2 / math.pi
+        )
     )
     return k_alpha * _arr(var) ** (alpha + 1.0)
 
@@ -457,7 +489,9 @@ def power_primitive_cov(var: ArrayLike, cov: ArrayLike, alpha: float) -> np.ndar
     """
     rho = _rho(var, cov)
     p = alpha + 1.0
-    return power_primitive(var, alpha) ** 2 * (special.hyp2f1(-0.5 * p, -0.5 * p, 0.5, rho * rho) - 1.0)
+    return power_primitive(var, alpha) ** 2 * (
+        special.hyp2f1(-0.5 * p, -0.5 * p, 0.5, rho * rho) - 1.0
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -479,7 +513,10 @@ def relu_phi2(var: ArrayLike) -> np.ndarray:
 
 
 def relu_phi_pair(var: ArrayLike, cov: ArrayLike) -> np.ndarray:
-    r"""<relu(x) relu(y)>_c = var/(2 pi) [ sqrt(1 - rho^2) + rho (pi - arccos rho) ] (Cho & Saul 2009)."""
+    r"""<relu(x) relu(y)>_c, rho = c/var (arc-cosine kernel, Cho & Saul, NIPS 2009).
+
+    <relu(x) relu(y)>_c = var/(2 pi) [ sqrt(1 - rho^2) + rho (pi - arccos rho) ]
+    """
     rho = _rho(var, cov)
     return _arr(var) / (2 * math.pi) * (np.sqrt(1 - rho * rho) + rho * (math.pi - np.arccos(rho)))
 
@@ -497,8 +534,8 @@ def relu_primitive_var(var: ArrayLike) -> np.ndarray:
 def relu_primitive_cov(var: ArrayLike, cov: ArrayLike) -> np.ndarray:
     r"""<Phi(x)Phi(y)>_c - <Phi>^2 = int_0^c <relu relu>_c' dc' (Price), rho = c/var:
 
-        = var^2/(2 pi) [ (rho sqrt(1-rho^2) + arcsin rho)/2 + pi rho^2/2
-                         - (rho^2/2) arccos rho - (arcsin rho - rho sqrt(1-rho^2))/4 ]
+    = var^2/(2 pi) [ (rho sqrt(1-rho^2) + arcsin rho)/2 + pi rho^2/2
+                     - (rho^2/2) arccos rho - (arcsin rho - rho sqrt(1-rho^2))/4 ]
     """
     rho = _rho(var, cov)
     r = np.sqrt(1 - rho * rho)

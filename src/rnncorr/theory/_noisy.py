@@ -40,7 +40,7 @@ __all__ = [
 
 #: Gauss-Legendre nodes of the a_phi integral (in t, c = Delta0 (1 - t^2)); convergence to
 #: < 1e-12 for tanh/erf/Padé at sigma2 = 1 and < 1e-9 for power alpha = 0.5 (docs/NUMERICS.md)
-A_PHI_NODES: int = 64
+A_PHI_NODES: int = 40
 #: bracket limit for (E1): no root below this Delta0 means no stationary state
 DELTA0_MAX: float = 1e12
 #: brentq tolerances (relative to Delta0)
@@ -107,7 +107,9 @@ def e1_residual(activation: Activation, g: float, sigma2: float, delta0: Any) ->
     .. [1] docs/science.md §3 (E1); Mato, Rigatuso, Torroba, arXiv:2510.21742.
     """
     d = np.asarray(delta0, dtype=float)
-    return 0.5 * d * d - sigma2 * sigma2 / 8.0 - g * g * gauss_average(activation, "primitive_var", d)
+    return (
+        0.5 * d * d - sigma2 * sigma2 / 8.0 - g * g * gauss_average(activation, "primitive_var", d)
+    )
 
 
 def _invalid_site(reason: str) -> SingleSite:
@@ -212,9 +214,7 @@ def single_site(activation: Activation, g: float, sigma2: float) -> SingleSite:
     return _site_from_delta0(activation, g, delta0)
 
 
-def single_site_grid(
-    activation: Activation, g: Any, sigma2: float
-) -> dict[str, np.ndarray]:
+def single_site_grid(activation: Activation, g: Any, sigma2: float) -> dict[str, np.ndarray]:
     r"""(E1) on an array of g: arrays delta0, s0, g_eff, phi2, valid, reason.
 
     Same equations and root finder as :func:`single_site`, one brentq per g (each residual is a
@@ -290,10 +290,10 @@ def a_phi_zero_freq(
     singularity at c = Delta0 that appears when sigma2 -> 0 (D(Delta0) = sigma2^2/8); at c -> 0
     the integrand tends to the finite limit S0^2 / sqrt(1 - g_eff^2) (odd phi: F ~ S0^2 c,
     D ~ (1 - g_eff^2) c^2 / 2). For small sigma2, D ~ sigma2^2/8 + kappa Delta0 t^2 near t = 0
-    (kappa = g^2 <phi^2> - Delta0 > 0 in the coupling-dominated regime), a kink of width eps = sigma2 / sqrt(8 kappa Delta0); the
-    second substitution t = eps sinh(tau) resolves it. Gauss-Legendre in tau with ``n_nodes``
-    nodes (endpoints excluded). sigma2 = 0 (chaos, with Delta0 from V(Delta0) = V(0)) is
-    accepted.
+    (kappa = g^2 <phi^2> - Delta0 > 0 in the coupling-dominated regime), a kink of width
+    eps = sigma2 / sqrt(8 kappa Delta0); the second substitution t = eps sinh(tau) resolves it.
+    Gauss-Legendre in tau with ``n_nodes`` nodes (endpoints excluded). sigma2 = 0 (chaos, with
+    Delta0 from V(Delta0) = V(0)) is accepted.
 
     Parameters
     ----------

@@ -79,7 +79,7 @@ def k_alpha(alpha: float) -> float:
     Var Phi(x) = K_alpha Delta0^(alpha+1) for Phi = |x|^(alpha+1)/(alpha+1) (science.md §5).
     """
     _check_alpha(alpha)
-    return (
+    return float(
         2.0 ** (alpha + 1.0)
         / (alpha + 1.0) ** 2
         * (
@@ -210,9 +210,7 @@ def power_single_site(g: float, sigma2: float, alpha: float) -> SingleSite:
         return SingleSite(nan, nan, nan, nan, valid=False, reason="trivial_state: g = sigma2 = 0")
     delta0 = float(power_delta0(g, sigma2, alpha))
     s0 = float(power_dphi(delta0, alpha))
-    return SingleSite(
-        delta0=delta0, s0=s0, g_eff=g * s0, phi2=float(power_phi2(delta0, alpha))
-    )
+    return SingleSite(delta0=delta0, s0=s0, g_eff=g * s0, phi2=float(power_phi2(delta0, alpha)))
 
 
 def power_zero_frequency(g: float, sigma2: float, alpha: float) -> Stats:
@@ -282,8 +280,11 @@ def g_eff2_limit(alpha: float) -> float:
     >>> round(g_eff2_limit(0.5), 6)                                 # science.md §5
     0.971997
     """
-    return alpha**2 * 2.0 ** (alpha - 1.0) * special.gamma(0.5 * alpha) ** 2 / (
-        2.0 * math.pi * k_alpha(alpha)
+    return float(
+        alpha**2
+        * 2.0 ** (alpha - 1.0)
+        * special.gamma(0.5 * alpha) ** 2
+        / (2.0 * math.pi * k_alpha(alpha))
     )
 
 
