@@ -91,7 +91,7 @@ def _theory(args: argparse.Namespace) -> int:
     result = theory.solve(_activation(args), args.g, args.sigma2, noise_tau=args.noise_tau)
     out = result.to_dict()
     if args.N is not None:
-        out["finite_n"] = theory.finite_n_prediction(_activation(args), args.g, args.sigma2, args.N)
+        out["finite_n"] = result.finite_n(args.N)
     if args.format == "json":
         print(json.dumps(out))
     else:

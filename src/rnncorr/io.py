@@ -261,6 +261,7 @@ def theory_dataset(
     shape = (len(activations), len(g_values), len(sigma2_values))
     stats = {s: np.full((*shape, len(KINDS), len(VARIABLES)), np.nan) for s in STATISTIC_NAMES[:4]}
     scalars = {s: np.full(shape, np.nan) for s in ("delta0", "s0", "g_eff")}
+    corrections = {c: np.full((*shape, len(VARIABLES)), np.nan) for c in ("p_0", "a_1", "nc2_1")}
     valid = np.zeros(shape, dtype=np.int8)
     reason = np.full(shape, "", dtype=object)
     index = {
@@ -275,6 +276,9 @@ def theory_dataset(
             scalars[name][i, j, k] = getattr(result, name)
         valid[i, j, k] = result.valid
         reason[i, j, k] = result.reason or ""
+        for n, var in enumerate(VARIABLES):
+            for name, values in corrections.items():
+                values[i, j, k, n] = result.corrections.get(var, {}).get(name, np.nan)
         for m, kind in enumerate(KINDS):
             for n, var in enumerate(VARIABLES):
                 for stat in stats:
@@ -284,6 +288,12 @@ def theory_dataset(
         name: ((*dims, "kind", "variable"), values, {"long_name": _LONG_NAMES[name][0]})
         for name, values in stats.items()
     }
+    for name, long_name in (
+        ("p_0", "zero-frequency E[PR] = N pr_over_n + p_0 + O(1/N): the 1/N offset"),
+        ("a_1", "zero-frequency E[a] = a + a_1 / N + O(1/N^2)"),
+        ("nc2_1", "zero-frequency E[nc2] = nc2 + nc2_1 / N + O(1/N^2)"),
+    ):
+        data[name] = ((*dims, "variable"), corrections[name], {"long_name": long_name})
     data["delta0"] = (dims, scalars["delta0"], {"long_name": "single-site variance <x^2>"})
     data["s0"] = (dims, scalars["s0"], {"long_name": "mean gain <phi'(x)>"})
     data["g_eff"] = (dims, scalars["g_eff"], {"long_name": "effective coupling g <phi'>"})

@@ -28,6 +28,7 @@ __all__ = [
     "FIGURES",
     "PALETTE",
     "make_figure",
+    "plot_finite_size_scaling",
     "plot_linear_vs_nonlinear",
     "plot_power_collapse",
     "plot_pr_vs_g",
@@ -445,12 +446,101 @@ def plot_linear_vs_nonlinear(
     return fig
 
 
+def plot_finite_size_scaling(
+    simulations: xr.Dataset, theory: xr.Dataset | None = None
+) -> plt.Figure:
+    """Finite-size scaling of the zero-frequency PR of phi (docs/finite_size.md).
+
+    Left: PR/N against 1/N at a few g per activation: simulation points (mean +- s.e. over J),
+    the N = infinity theory (filled marker at 1/N = 0) and the theory's 1/N line
+    p_inf + p_0 / N. Right: p_0 fitted from the simulations, PR(N) = N p_inf + p_0, against g,
+    with the predicted p_0(g) of the linear-equivalent network (lines).
+    """
+    from rnncorr.finite_size import fit_pr_scaling
+
+    sigma2 = _noisy_sigma2(simulations)
+    activations = list(simulations.activation.values)
+    colors = _colors(activations)
+    fit = fit_pr_scaling(simulations).sel(sigma2=sigma2, kind="zero_frequency", variable="phi")
+    sizes = simulations.N.values.astype(float)
+    stable = [g for g in simulations.g.values if 0 < g < 1]
+    shown = stable[:: max(1, len(stable) // 2)][:3]
+    with plt.rc_context(_style()):
+        fig, (left, right) = plt.subplots(1, 2, figsize=(7.2, 3.0), constrained_layout=True)
+        inverse = np.linspace(0, 1.1 / sizes.min(), 50)
+        for activation in activations:
+            color = colors[activation]
+            for k, g in enumerate(shown):
+                point = fit.sel(activation=activation, g=g)
+                mean = point.pr_mean.values / sizes
+                se = point.pr_se.values / sizes
+                marker = MARKERS[k % len(MARKERS)]
+                left.errorbar(
+                    1 / sizes,
+                    mean,
+                    yerr=se,
+                    ls="none",
+                    marker=marker,
+                    ms=3.5,
+                    mfc="white",
+                    color=color,
+                    capsize=1.5,
+                    lw=0.8,
+                    label=f"{activation}, g = {g:g}",
+                    gid=f"sim:{activation}:{g:g}",
+                )
+                if theory is not None and activation in theory.activation.values:
+                    th = theory.sel(activation=activation, g=g, sigma2=sigma2)
+                    p_inf = float(th.pr_over_n.sel(kind="zero_frequency", variable="phi"))
+                    p_0 = float(th.p_0.sel(variable="phi"))
+                    left.plot(
+                        inverse,
+                        p_inf + p_0 * inverse,
+                        color=color,
+                        lw=1.0,
+                        gid=f"theory:{activation}:{g:g}",
+                    )
+                    left.plot([0], [p_inf], marker=marker, color=color, ms=4, ls="none")
+            finite = np.isfinite(fit.p_0.sel(activation=activation).values)
+            right.errorbar(
+                fit.g.values[finite],
+                fit.p_0.sel(activation=activation).values[finite],
+                yerr=fit.p_0_se.sel(activation=activation).values[finite],
+                ls="none",
+                marker="o",
+                ms=3.5,
+                mfc="white",
+                color=color,
+                capsize=1.5,
+                lw=0.8,
+                label=activation,
+                gid=f"fit:{activation}",
+            )
+            if theory is not None and activation in theory.activation.values:
+                curve = theory.p_0.sel(activation=activation, sigma2=sigma2, variable="phi")
+                right.plot(
+                    curve.g.values, curve.values, color=color, lw=1.1, gid=f"theory_p0:{activation}"
+                )
+        left.set_xlabel(r"$1/N$")
+        left.set_ylabel(r"$\mathrm{PR}_\phi/N$ (zero frequency)")
+        left.legend(frameon=False, fontsize=6, ncols=2)
+        right.axhline(0, color="grey", lw=0.5)
+        right.set_xlabel(r"coupling $g$")
+        right.set_ylabel(r"$p_0$ in $\mathrm{PR} = N p_\infty + p_0$")
+        right.set_xlim(0, 1)
+        low = np.nanmin(fit.p_0.values) if np.isfinite(fit.p_0.values).any() else -5
+        right.set_ylim(max(low - 1, -15), 2)
+        right.legend(frameon=False, title=rf"$\sigma^2$ = {sigma2:g}")
+    return fig
+
+
 FIGURES: dict[str, Callable[[xr.Dataset, xr.Dataset | None], plt.Figure]] = {
     "pr_vs_g": plot_pr_vs_g,
     "statistics_vs_g": plot_statistics_vs_g,
     "spectrum": plot_spectrum,
     "power_collapse": plot_power_collapse,
     "linear_vs_nonlinear": plot_linear_vs_nonlinear,
+    "finite_size_scaling": plot_finite_size_scaling,
 }
 
 

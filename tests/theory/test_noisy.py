@@ -90,6 +90,23 @@ def test_e1_residual_vanishes_and_particle_energy_is_sigma2_squared_over_8(act):
     assert 0 < site.g_eff < 1
 
 
+@pytest.mark.parametrize("act", [TANH, PADE, ERF, POWER], ids=["tanh", "pade", "erf", "power"])
+def test_odd_phi_root_is_unique_and_a_valid_newton_particle(act):
+    """docs/theory_noisy.md §2: for odd phi, D(c)/c^2 is non-increasing, so every root of (E1)
+    has D > 0 on (0, Delta0] and g_eff^2 <= 1 - sigma2^2 / (4 Delta0^2)."""
+    d = np.geomspace(1e-4, 1e6, 600)
+    for g, sigma2 in [(0.3, 1.0), (2.0, 0.01), (4.0, 5.0)]:
+        site = single_site(act, g, sigma2)
+        assert site.valid
+        # a theorem, checked to rounding (observed slack >= 5e-7)
+        assert site.g_eff**2 <= 1 - sigma2**2 / (4 * site.delta0**2) + 1e-14
+        c = site.delta0 * np.linspace(0.01, 1.0, 25)
+        ratio = potential_drop(act, g, site.delta0, c) / c**2
+        assert np.all(ratio > 0) and np.all(np.diff(ratio) <= 1e-14)
+        resid = e1_residual(act, g, sigma2, d)
+        assert np.count_nonzero(np.diff(np.sign(resid))) == 1  # one root on the whole range
+
+
 @pytest.mark.parametrize(("act", "g"), [(LINEAR, 1.0), (LINEAR, 1.5), (PADE, 6.0), (PADE, 7.5)])
 def test_no_stationary_state_is_reported_not_computed(act, g):
     site = single_site(act, g, 1.0)

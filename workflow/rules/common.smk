@@ -56,6 +56,7 @@ def final_outputs():
     return [
         f"{RESULTS}/simulations.nc",
         f"{RESULTS}/theory.nc",
+        *([f"{RESULTS}/finite_size.nc"] if len(CONFIG["grid"]["N"]) >= 2 else []),
         *figure_files(),
     ]
 

@@ -36,3 +36,21 @@ rule aggregate:
         runtime=10,
     script:
         "../scripts/aggregate.py"
+
+
+rule finite_size:
+    """Fit PR(N) = N p_inf + p_0 (+ p_1/N) at every (activation, g, sigma2, kind, variable)."""
+    input:
+        nc=f"{RESULTS}/simulations.nc",
+    output:
+        nc=f"{RESULTS}/finite_size.nc",
+    log:
+        "logs/finite_size.log",
+    benchmark:
+        "logs/benchmarks/finite_size.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/finite_size.py"

@@ -19,10 +19,38 @@ from rnncorr.activations import Activation
 from rnncorr.theory._chaos import solve_chaos
 from rnncorr.theory._colored import solve_colored
 from rnncorr.theory._dmft import DMFTConvergenceError, equal_time_statistics
+from rnncorr.theory._finite_n import (
+    finite_n_prediction,
+    linear_equivalent_statistics,
+    linear_finite_n,
+    linear_finite_n_coefficients,
+    montecarlo_linear_statistics,
+    nonlinear_finite_n_coefficients,
+)
 from rnncorr.theory._noisy import single_site, zero_frequency_statistics
-from rnncorr.theory._result import KINDS, STATISTICS, VARIABLES, SingleSite, TheoryResult
+from rnncorr.theory._result import (
+    KINDS,
+    STATISTICS,
+    VARIABLES,
+    SingleSite,
+    TheoryResult,
+    nan_statistics,
+)
 
-__all__ = ["KINDS", "STATISTICS", "VARIABLES", "SingleSite", "TheoryResult", "solve"]
+__all__ = [
+    "KINDS",
+    "STATISTICS",
+    "VARIABLES",
+    "SingleSite",
+    "TheoryResult",
+    "finite_n_prediction",
+    "linear_equivalent_statistics",
+    "linear_finite_n",
+    "linear_finite_n_coefficients",
+    "montecarlo_linear_statistics",
+    "nonlinear_finite_n_coefficients",
+    "solve",
+]
 
 
 def solve(
@@ -70,18 +98,13 @@ def solve(
     site = single_site(activation, g, sigma2)
     if not site.valid:
         return TheoryResult.invalid(label, g, sigma2, site.reason or "no stationary solution")
+    zero_frequency = zero_frequency_statistics(activation, g, sigma2, site)
+    valid, reason = True, None
     try:
         equal_time = equal_time_statistics(activation, g, sigma2, site)
     except DMFTConvergenceError as error:  # a refused solution is a result, not a crash
-        return TheoryResult.invalid(
-            label,
-            g,
-            sigma2,
-            f"dmft_not_converged: {error}",
-            delta0=site.delta0,
-            s0=site.s0,
-            g_eff=site.g_eff,
-        )
+        equal_time = nan_statistics()
+        valid, reason = False, f"dmft_not_converged (equal-time statistics are NaN): {error}"
     return TheoryResult(
         label,
         g,
@@ -89,8 +112,20 @@ def solve(
         delta0=site.delta0,
         s0=site.s0,
         g_eff=site.g_eff,
-        statistics={
-            "zero_frequency": zero_frequency_statistics(activation, g, sigma2, site),
-            "equal_time": equal_time,
-        },
+        statistics={"zero_frequency": zero_frequency, "equal_time": equal_time},
+        valid=valid,
+        reason=reason,
+        corrections=_corrections(site, sigma2, zero_frequency["phi"]["a"]),
     )
+
+
+def _corrections(site: SingleSite, sigma2: float, a_phi: float) -> dict[str, dict[str, float]]:
+    """Zero-frequency 1/N coefficients of the linear-equivalent network (docs/finite_size.md).
+
+    Residual power P = a_phi (1 - g_eff^2) - s0^2 sigma2 (science.md §7); empty if undefined.
+    """
+    residual = a_phi * (1.0 - site.g_eff**2) - site.s0**2 * sigma2
+    try:
+        return nonlinear_finite_n_coefficients(site.g_eff, site.s0, sigma2, max(residual, 0.0))
+    except ValueError:
+        return {}

@@ -181,7 +181,8 @@ def gauss_mean(f: Callable[[np.ndarray], np.ndarray], var: ArrayLike, dx: float 
     f : callable
         Vectorised function of an ndarray.
     var : float or ndarray
-        Variance(s) >= 0; the result has the shape of ``var``.
+        Variance(s) >= 0; the result has the shape of ``var``. Each variance gets its own grid
+        (``z_grid``); variances that share a grid are evaluated together.
     dx : float
         Target step in x-space (module constant DX by default).
 
@@ -199,9 +200,25 @@ def gauss_mean(f: Callable[[np.ndarray], np.ndarray], var: ArrayLike, dx: float 
     v = np.asarray(var, dtype=float)
     if np.any(v < 0) or not np.all(np.isfinite(v)):
         raise ValueError("gauss_mean: var must be finite and >= 0")
-    z, w = z_grid(float(v.max()) if v.size else 1.0, dx)
-    x = np.sqrt(v)[..., None] * z
-    return f(x) @ w
+    return _grouped_mean(lambda x, _rows: f(x), v, dx)
+
+
+def _grouped_mean(
+    f: Callable[[np.ndarray, np.ndarray], np.ndarray], v: np.ndarray, dx: float
+) -> np.ndarray:
+    """Trapezoid means for every variance in ``v``; variances that share a grid are evaluated
+    together. ``f(x, rows)`` gets x of shape (k, n) and the flat indices of its k rows."""
+    flat = v.ravel()
+    out = np.empty(flat.shape)
+    n_half = np.array([_n_half(vi, dx, N_MAX_MEAN) for vi in flat], dtype=np.int64)
+    for key in np.unique(n_half):
+        idx = np.flatnonzero(n_half == key)
+        z, w = _grid(int(key))
+        step = max(1, _CHUNK // z.size)
+        for start in range(0, idx.size, step):
+            sel = idx[start : start + step]
+            out[sel] = f(np.sqrt(flat[sel])[:, None] * z, sel) @ w
+    return out.reshape(v.shape)
 
 
 def gauss_pair_mean(
@@ -658,11 +675,13 @@ def gauss_average(
         return gauss_mean(prim, var, dx)
     if quantity == "primitive_var":
         v = np.asarray(var, dtype=float)
-        mean = gauss_mean(prim, v, dx)
-        # centred second moment: no cancellation between <Phi^2> and <Phi>^2
-        z, w = z_grid(float(v.max()) if v.size else 1.0, dx)
-        vals = prim(np.sqrt(v)[..., None] * z) - mean[..., None]
-        return (vals * vals) @ w
+        mean = gauss_mean(prim, v, dx).ravel()
+
+        def centred_square(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+            # centred second moment: no cancellation between <Phi^2> and <Phi>^2
+            return (prim(x) - mean[rows, None]) ** 2
+
+        return _grouped_mean(centred_square, v, dx)
     if quantity == "phi_pair":
         return gauss_pair_mean(phi, None, float(var), cov, dx)
     if quantity == "dphi_pair":

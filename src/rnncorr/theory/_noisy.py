@@ -38,8 +38,9 @@ __all__ = [
     "zero_frequency_statistics",
 ]
 
-#: Gauss-Legendre nodes of the a_phi integral (in t, c = Delta0 (1 - t^2)); convergence to
-#: < 1e-12 for tanh/erf/Padé at sigma2 = 1 and < 1e-9 for power alpha = 0.5 (docs/NUMERICS.md)
+#: Gauss-Legendre nodes of the a_phi integral (in tau, c = Delta0 (1 - t^2), t = eps sinh tau):
+#: relative change from 160 nodes <= 7e-14 at sigma2 >= 0.1 and 2e-12 at sigma2 = 1e-4
+#: (docs/NUMERICS.md#noisy)
 A_PHI_NODES: int = 40
 #: bracket limit for (E1): no root below this Delta0 means no stationary state
 DELTA0_MAX: float = 1e12

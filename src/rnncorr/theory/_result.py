@@ -58,6 +58,44 @@ class TheoryResult:
     reason: str | None = None
     noise_tau: float | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    #: zero-frequency 1/N coefficients per variable (``{"phi": {"a_inf", "a_1", "p_inf", "p_0",
+    #: ...}, "x": {...}}``), from the linear-equivalent network (docs/finite_size.md)
+    corrections: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def finite_n(self, n: int) -> dict[str, Any]:
+        """Zero-frequency statistics at size N from the 1/N series (``rnncorr theory --N``).
+
+        ``pr``, ``a``, ``nc2`` (and ``pr_over_n``) are those of phi(x); ``x`` holds the same for
+        x (its nc2 has no 1/N coefficient yet: null). Null when no correction is available.
+        """
+
+        def series(coefficients: dict[str, float], name: str) -> float | None:
+            inf, first = coefficients.get(f"{name}_inf"), coefficients.get(f"{name}_1")
+            if inf is None or first is None or not math.isfinite(inf + first):
+                return None
+            return float(inf + first / n)
+
+        def at_n(var: str) -> dict[str, Any]:
+            c = self.corrections.get(var, {})
+            pr = None
+            if math.isfinite(c.get("p_inf", math.nan) + c.get("p_0", math.nan)):
+                pr = float(n * c["p_inf"] + c["p_0"])
+            return {
+                "pr": pr,
+                "pr_over_n": None if pr is None else pr / n,
+                "a": series(c, "a"),
+                "nc2": series(c, "nc2"),
+                "p_inf": c.get("p_inf"),
+                "p_0": c.get("p_0"),
+            }
+
+        return {
+            "N": int(n),
+            "kind": "zero_frequency",
+            **at_n("phi"),
+            "x": at_n("x"),
+            "method": "1/N series of the linear-equivalent network at g_eff (docs/finite_size.md)",
+        }
 
     @classmethod
     def invalid(

@@ -48,11 +48,18 @@ import numpy as np
 from scipy import optimize
 
 from rnncorr.activations import Activation
-from rnncorr.theory._gauss import DX, gauss_mean, gauss_pair_mean
+from rnncorr.theory._gauss import (
+    DX,
+    gauss_average,
+    gauss_mean,
+    gauss_pair_mean,
+    has_closed_form,
+)
 
 __all__ = [
     "MARGINAL_TOL",
     "TrainedTheory",
+    "bulk_critical_g",
     "bulk_radius",
     "fixed_point_variance",
     "lambda_z",
@@ -113,11 +120,10 @@ def fixed_point_variance(activation: Activation, g: float, amplitude: float) -> 
     ----------
     .. [1] Rivkind & Barak, PRL 118:258101 (2017); docs/science.md §10; docs/trained.md §1.
     """
-    phi, dx = activation.phi, _dx(activation)
     a2 = float(amplitude) ** 2
 
     def excess(k: float) -> float:
-        return k - g * g * float(gauss_mean(lambda x: phi(x) ** 2, k, dx)) - a2
+        return k - g * g * _phi2(activation, k) - a2
 
     lo = a2
     if excess(lo) == 0.0:
@@ -186,8 +192,52 @@ def bulk_radius(activation: Activation, g: float, amplitude: float) -> float:
     k = fixed_point_variance(activation, g, amplitude)
     if not math.isfinite(k):
         return math.nan
-    dphi = activation.dphi
-    return g * math.sqrt(float(gauss_mean(lambda x: dphi(x) ** 2, k, _dx(activation))))
+    return g * math.sqrt(_dphi2(activation, k))
+
+
+def bulk_critical_g(activation: Activation, amplitude: float, g_max: float = 20.0) -> float:
+    r"""Gain g_c at which the bulk of a single trained attractor (target A) loses stability, (T2):
+
+        g_c^2 <phi'(x)^2>_{x ~ N(0, K(g_c))} = 1
+
+    Where the fixed point has no finite variance first (relu at g = sqrt 2: K = A^2/(1 - g^2/2))
+    that gain is returned. NaN when the bulk is stable up to ``g_max``.
+
+    References
+    ----------
+    .. [1] docs/science.md §10; docs/trained.md §4.
+    """
+
+    def excess(g: float) -> float:
+        r = bulk_radius(activation, g, amplitude)
+        return r - 1.0 if math.isfinite(r) else 1.0  # no fixed point counts as unstable
+
+    lo, hi = 1e-6, 1.0
+    while excess(hi) < 0.0:
+        lo, hi = hi, 2.0 * hi
+        if hi > g_max:
+            return math.nan
+    return float(optimize.brentq(excess, lo, hi, xtol=1e-12, rtol=1e-14))
+
+
+def _phi2(activation: Activation, k: float) -> float:
+    """<phi(x)^2>, x ~ N(0, k): closed form where one exists (relu, linear, erf, power)."""
+    if has_closed_form(activation, "phi2"):
+        return float(gauss_average(activation, "phi2", k))
+    return float(gauss_mean(lambda x: activation.phi(x) ** 2, k, _dx(activation)))
+
+
+def _dphi2(activation: Activation, k: float) -> float:
+    """<phi'(x)^2>, x ~ N(0, k), with closed forms where they exist.
+
+    relu: phi'^2 = phi' = step, so 1/2 (the trapezoid rule would be off by O(h) at the jump);
+    linear, erf, power: <phi'(x) phi'(y)>_c at c = var.
+    """
+    if activation.name == "relu":
+        return 0.5
+    if k > 0 and has_closed_form(activation, "dphi_pair"):
+        return float(gauss_average(activation, "dphi_pair", k, k))
+    return float(gauss_mean(lambda x: activation.dphi(x) ** 2, k, _dx(activation)))
 
 
 def _pair(activation: Activation, f, h, k1: float, k2: float, c: np.ndarray) -> np.ndarray:
