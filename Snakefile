@@ -13,9 +13,11 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/theory.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/trained.smk"
 
 
 rule all:
     input:
         final_outputs(),
+        trained_outputs(),
     default_target: True

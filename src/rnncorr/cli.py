@@ -100,6 +100,14 @@ def _theory(args: argparse.Namespace) -> int:
     return 0
 
 
+def _trained(args: argparse.Namespace) -> int:
+    from rnncorr.trained import trained_report
+
+    report = trained_report(args.activation, args.g, args.targets, args.N, args.seed)
+    print(json.dumps(report))
+    return 0
+
+
 def _plot(args: argparse.Namespace) -> int:
     from rnncorr import plots
 
@@ -151,6 +159,23 @@ def _parser() -> argparse.ArgumentParser:
     th.add_argument("--N", type=int, default=None, help="add the finite-N prediction")
     th.add_argument("--format", choices=("json", "text"), default="json")
     th.set_defaults(handler=_theory)
+
+    tr = sub.add_parser("trained", help="trained attractor network: theory vs closed-loop Jacobian")
+    tr.add_argument(
+        "--activation", required=True, choices=("linear", "tanh", "erf", "pade", "relu")
+    )
+    tr.add_argument("--g", type=float, required=True, help="coupling gain g >= 0")
+    tr.add_argument(
+        "--targets",
+        type=float,
+        action="append",
+        required=True,
+        help="target output A of one trained fixed point (repeat for several)",
+    )
+    tr.add_argument("--N", type=int, default=2000, help="network size of the simulated check")
+    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--format", choices=("json",), default="json")
+    tr.set_defaults(handler=_trained)
 
     pl = sub.add_parser("plot", help="regenerate a figure from the netCDF files alone")
     pl.add_argument("figure", help="figure name (see rnncorr.plots.FIGURES)")

@@ -1,4 +1,4 @@
-"""Figures of the trained-attractor branch: the dataset ``results/trained/trained.nc`` in, Figures out.
+"""Figures of the trained-attractor branch: ``results/trained/trained.nc`` in, Figures out.
 
 ``TRAINED_FIGURES`` maps the workflow's figure names to functions of that dataset
 (:func:`rnncorr.trained.aggregate_trained`, dims ``activation, g, target, seed``):
@@ -78,19 +78,49 @@ def plot_trained_lambda(trained: xr.Dataset) -> plt.Figure:
             visible = _visible(sub).broadcast_like(sub.lambda_outlier).values
             x, y, relax = theory.values, sub.lambda_outlier.values, sub.lambda_relax.values
             marker = MARKERS[k % len(MARKERS)]
-            ax.plot(x[visible], y[visible], ls="none", marker=marker, ms=4, color=colors[act],
-                    label=f"{act}: outlier", gid=f"outlier:{act}")
-            ax.plot(x[visible], relax[visible], ls="none", marker=marker, ms=6, mfc="none",
-                    color=colors[act], label=f"{act}: relaxation of z", gid=f"relax:{act}")
-            ax.plot(x[~visible], relax[~visible], ls="none", marker=marker, ms=4, mfc="none",
-                    color="0.6", gid=f"hidden:{act}")
+            ax.plot(
+                x[visible],
+                y[visible],
+                ls="none",
+                marker=marker,
+                ms=4,
+                color=colors[act],
+                label=f"{act}: outlier",
+                gid=f"outlier:{act}",
+            )
+            ax.plot(
+                x[visible],
+                relax[visible],
+                ls="none",
+                marker=marker,
+                ms=6,
+                mfc="none",
+                color=colors[act],
+                label=f"{act}: relaxation of z",
+                gid=f"relax:{act}",
+            )
+            ax.plot(
+                x[~visible],
+                relax[~visible],
+                ls="none",
+                marker=marker,
+                ms=4,
+                mfc="none",
+                color="0.6",
+                gid=f"hidden:{act}",
+            )
             finite = np.concatenate([v[np.isfinite(v)] for v in (x, y)])
             if finite.size:
                 lo, hi = min(lo, finite.min() - 0.05), max(hi, finite.max() + 0.05)
             if _is_relu(act):
-                ax.annotate(_RELU_NOTE, xy=(0.0, 0.0), xytext=(0.02, 0.9),
-                            textcoords="axes fraction", fontsize=7,
-                            arrowprops={"arrowstyle": "->", "lw": 0.6})
+                ax.annotate(
+                    _RELU_NOTE,
+                    xy=(0.0, 0.0),
+                    xytext=(0.02, 0.9),
+                    textcoords="axes fraction",
+                    fontsize=7,
+                    arrowprops={"arrowstyle": "->", "lw": 0.6},
+                )
         ax.plot([lo, hi], [lo, hi], color="0.3", lw=0.8, ls="--", gid="identity")
         ax.set_xlim(lo, hi)
         ax.set_ylim(lo, hi)
@@ -105,12 +135,25 @@ def plot_trained_lambda(trained: xr.Dataset) -> plt.Figure:
             for g in sub.g.values:
                 cell = sub.sel(g=g)
                 color = g_colors[float(g)]
-                ax.plot(amps, cell.lambda_theory.values, color=color, lw=1.2,
-                        label=f"g = {g:g}", gid=f"theory:{act}:g{g:g}")
+                ax.plot(
+                    amps,
+                    cell.lambda_theory.values,
+                    color=color,
+                    lw=1.2,
+                    label=f"g = {g:g}",
+                    gid=f"theory:{act}:g{g:g}",
+                )
                 for s_idx, seed in enumerate(cell.seed.values):
-                    ax.plot(amps, cell.lambda_outlier.sel(seed=seed).values, ls="none",
-                            marker=MARKERS[s_idx % len(MARKERS)], ms=3.5, mfc="white",
-                            color=color, gid=f"sim:{act}:g{g:g}:seed{int(seed)}")
+                    ax.plot(
+                        amps,
+                        cell.lambda_outlier.sel(seed=seed).values,
+                        ls="none",
+                        marker=MARKERS[s_idx % len(MARKERS)],
+                        ms=3.5,
+                        mfc="white",
+                        color=color,
+                        gid=f"sim:{act}:g{g:g}:seed{int(seed)}",
+                    )
             if _is_relu(act):
                 ax.axhline(0.0, color="k", lw=0.8, ls=":", gid="relu_zero")
                 ax.text(0.02, 0.04, _RELU_NOTE, transform=ax.transAxes, fontsize=7)
@@ -161,16 +204,38 @@ def plot_trained_map(trained: xr.Dataset) -> plt.Figure:
             sub = trained.sel(activation=act)
             g, amps = sub.g.values, sub.target.values
             observed = _majority_status(sub.status)
-            ax.pcolormesh(_edges(g), _edges(amps), observed.T, cmap=cmap, vmin=-0.5,
-                          vmax=len(STATUSES) - 0.5, alpha=0.55, gid=f"observed:{act}")
+            ax.pcolormesh(
+                _edges(g),
+                _edges(amps),
+                observed.T,
+                cmap=cmap,
+                vmin=-0.5,
+                vmax=len(STATUSES) - 0.5,
+                alpha=0.55,
+                gid=f"observed:{act}",
+            )
             predicted = sub.success_theory.transpose("g", "target").values.astype(bool)
             gg, aa = np.meshgrid(g, amps, indexing="ij")
-            ax.plot(gg[predicted], aa[predicted], ls="none", marker="o", ms=5, mfc="none",
-                    color="k", gid=f"predicted_success:{act}")
-            ax.plot(gg[~predicted], aa[~predicted], ls="none", marker="x", ms=5, color="k",
-                    gid=f"predicted_failure:{act}")
-            ax.plot(sub.g_critical_theory.values, amps, color="k", lw=1.2,
-                    gid=f"boundary:{act}")
+            ax.plot(
+                gg[predicted],
+                aa[predicted],
+                ls="none",
+                marker="o",
+                ms=5,
+                mfc="none",
+                color="k",
+                gid=f"predicted_success:{act}",
+            )
+            ax.plot(
+                gg[~predicted],
+                aa[~predicted],
+                ls="none",
+                marker="x",
+                ms=5,
+                color="k",
+                gid=f"predicted_failure:{act}",
+            )
+            ax.plot(sub.g_critical_theory.values, amps, color="k", lw=1.2, gid=f"boundary:{act}")
             ax.set_xlim(_edges(g)[[0, -1]])
             ax.set_ylim(_edges(amps)[[0, -1]])
             ax.set_xlabel(r"coupling $g$")
@@ -186,8 +251,9 @@ def plot_trained_map(trained: xr.Dataset) -> plt.Figure:
             Line2D([], [], ls="none", marker="x", color="k", label="predicted failure"),
             Line2D([], [], color="k", lw=1.2, label=r"bulk: $g^2\langle\phi'^2\rangle = 1$"),
         ]
-        axes[0, -1].legend(handles=handles, frameon=False, loc="center left",
-                           bbox_to_anchor=(1.02, 0.5))
+        axes[0, -1].legend(
+            handles=handles, frameon=False, loc="center left", bbox_to_anchor=(1.02, 0.5)
+        )
     return fig
 
 

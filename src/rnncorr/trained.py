@@ -389,8 +389,9 @@ class AttractorResult:
     ``outliers``: eigenvalues of the closed-loop Jacobian outside the bulk disc (radius
     ``bulk_radius`` x the finite-N edge factor), by decreasing real part; ``max_real``: the
     largest real part of the spectrum, max(Re outliers, -1 + bulk edge), with the edge the
-    larger of ``bulk_radius`` and ``bulk_edge`` (the largest |lambda + 1| inside the disc); ``relaxation``: the
-    fitted decay rate of z; ``status``: one of ``STATUSES``. NaN where a number does not exist.
+    larger of ``bulk_radius`` and ``bulk_edge`` (the largest |lambda + 1| inside the disc);
+    ``relaxation``: the fitted decay rate of z; ``status``: one of ``STATUSES``. NaN where a
+    number does not exist.
     """
 
     target: float
@@ -421,7 +422,9 @@ def analyse_attractor(net: TrainedNetwork, mu: int, relax: bool = True) -> Attra
     nan = math.nan
     fp0 = net.open_loop[mu]
     if not fp0.converged:
-        return AttractorResult(amp, "open_loop_not_found", nan, fp0.residual, (), nan, nan, nan, nan)
+        return AttractorResult(
+            amp, "open_loop_not_found", nan, fp0.residual, (), nan, nan, nan, nan
+        )
     fp = closed_loop_fixed_point(net.j, net.u, net.w, net.activation, fp0.x)
     z = float(net.w @ net.activation.phi(fp.x)) if np.all(np.isfinite(fp.x)) else nan
     if not fp.converged or not abs(z - amp) <= TARGET_TOL:
@@ -592,7 +595,7 @@ def trained_scan(
 def aggregate_trained(
     parts: Sequence[str | xr.Dataset], config: dict[str, Any] | None = None
 ) -> xr.Dataset:
-    """Combine per-(activation, seed) scans into one dataset with dims (activation, g, target, seed).
+    """Combine per-(activation, seed) scans into one dataset, dims (activation, g, target, seed).
 
     Parts are netCDF paths or datasets from :func:`trained_scan`; the result carries
     :func:`rnncorr.io.provenance` attributes (with the ``trained`` config section when given).

@@ -124,7 +124,7 @@ def test_psi_x_formula_of_clark_matches_linear_equivalent_kernel():
 
 def test_spectral_kernel_converged_in_du():
     """The spectral lag kernel: du = 0.2 and 0.1 give the same equal-time PR to < 1e-8
-    (observed 1e-10): the chaotic Delta(u) is smooth (docs/NUMERICS_dmft.md)."""
+    (observed 1e-10): the chaotic Delta(u) is smooth (docs/NUMERICS.md)."""
     g = 2.0
     delta0, _ = chaos_delta0(TANH, g)
     table = pair_table(TANH, delta0)

@@ -24,9 +24,16 @@ def simulations(rng):
     modes = 40
     eig = np.sort(rng.uniform(0.2, 5.0, (*shape, modes)), axis=-1)[..., ::-1]
     data["eigenvalues"] = ((*dims, "mode"), eig)
-    coords = {"activation": acts, "N": [20, 40], "g": [0.3, 0.6, 0.9, 1.5],
-              "sigma2": [0.5, 1.0], "realization": [0, 1, 2], "kind": KINDS,
-              "variable": VARIABLES, "mode": np.arange(modes)}
+    coords = {
+        "activation": acts,
+        "N": [20, 40],
+        "g": [0.3, 0.6, 0.9, 1.5],
+        "sigma2": [0.5, 1.0],
+        "realization": [0, 1, 2],
+        "kind": KINDS,
+        "variable": VARIABLES,
+        "mode": np.arange(modes),
+    }
     return xr.Dataset(data, coords=coords)
 
 
@@ -38,10 +45,16 @@ def theory(simulations):
     dims = ("activation", "g", "sigma2", "kind", "variable")
     base = np.broadcast_to(np.clip(1 - g**2, 0.05, 1)[None, :, None, None, None], shape).copy()
     data = {s: (dims, base.copy()) for s in ("a", "cbar", "nc2", "pr_over_n")}
+    data["p_0"] = (("activation", "g", "sigma2", "variable"), np.full((3, g.size, 2, 2), -0.5))
     data["g_eff"] = (dims[:3], np.broadcast_to(0.5 * g[None, :, None], shape[:3]).copy())
     data["valid"] = (dims[:3], np.ones(shape[:3], dtype=np.int8))
-    coords = {"activation": simulations.activation.values, "g": g, "sigma2": [0.5, 1.0],
-              "kind": KINDS, "variable": VARIABLES}
+    coords = {
+        "activation": simulations.activation.values,
+        "g": g,
+        "sigma2": [0.5, 1.0],
+        "kind": KINDS,
+        "variable": VARIABLES,
+    }
     return xr.Dataset(data, coords=coords)
 
 
@@ -61,8 +74,9 @@ def _errorbar_points(fig, gid):
 def test_pr_vs_g_points_are_realization_means(simulations, theory):
     fig = plots.plot_pr_vs_g(simulations, theory)
     x, y = _errorbar_points(fig, "sim:tanh:N40")
-    expected = simulations.pr_over_n.sel(activation="tanh", N=40, sigma2=0.5,
-                                         kind="zero_frequency", variable="phi")
+    expected = simulations.pr_over_n.sel(
+        activation="tanh", N=40, sigma2=0.5, kind="zero_frequency", variable="phi"
+    )
     mean, _ = mean_and_standard_error(expected.transpose("g", "realization").values, axis=1)
     np.testing.assert_allclose(x, simulations.g.values)
     np.testing.assert_allclose(y, mean)
@@ -74,8 +88,12 @@ def test_statistics_vs_g_has_every_statistic_kind_and_variable(simulations, theo
     fig = plots.plot_statistics_vs_g(simulations, theory)
     assert len(fig.axes) == 3 * 4
     titles = {ax.get_title() for ax in fig.axes if ax.get_title()}
-    assert titles == {"zero frequency, x", "zero frequency, phi", "equal time, x",
-                      "equal time, phi"}
+    assert titles == {
+        "zero frequency, x",
+        "zero frequency, phi",
+        "equal time, x",
+        "equal time, phi",
+    }
 
 
 def test_diverged_linear_cells_are_gaps_and_counted(simulations, theory):

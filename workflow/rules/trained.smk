@@ -45,7 +45,7 @@ def trained_outputs():
 
 
 def trained_runtime(wildcards):
-    """Minutes: per network ~ 10 N^3 (Newton) + 4000 N^2 (eigen, relaxation) flops at 0.2 GFlop/s."""
+    """Minutes: per network 10 N^3 (Newton) + 4000 N^2 (eigen, relaxation) flops, 0.2 GFlop/s."""
     n = TRAINED["N"]
     networks = len(TRAINED["g"]) * len(TRAINED["targets"])
     flops = networks * (10.0 * n**3 + 4000.0 * n**2)

@@ -57,7 +57,7 @@ __all__ = [
 
 #: lag step of the chaotic DMFT, capped at DU_CHAOS_G / g: C_phi(u) bends on the time scale
 #: 1/g near u = 0 at large g (phi(x) -> sign x). Delta(u) is smooth, so the spectral kernel
-#: converges faster than any power of du (docs/NUMERICS_dmft.md#dmft)
+#: converges faster than any power of du (docs/NUMERICS.md#dmft)
 DU_CHAOS: float = 0.1
 DU_CHAOS_G: float = 1.0
 #: lag window U = (CHAOS_DECAYS + 10) / kappa
@@ -123,7 +123,7 @@ def chaos_table_nodes(g: float) -> int:
 
     At large g, phi(x) ~ sign x on the scale Delta0 ~ g^2 and F(c) has a square-root branch
     point at a distance O(1) beyond c = Delta0; the node spacing near c = Delta0 (about
-    Delta0 (pi/(2 n))^2 / 2) must stay below it (docs/NUMERICS_dmft.md#dmft).
+    Delta0 (pi/(2 n))^2 / 2) must stay below it (docs/NUMERICS.md#dmft).
     """
     return N_TABLE * max(1, math.ceil(g / 20.0))
 

@@ -39,7 +39,7 @@ __all__ = ["DU_MIN", "DU_TAU", "solve_colored", "solve_colored_autocorrelation"]
 
 #: lag step: min(DU_NOISY, max(DU_TAU * tau_n, DU_MIN)) (Delta(u) bends on the scale tau_n near
 #: u = 0; below tau_n ~ 4 DU_MIN the Richardson-corrected trapezoid rule resolves the rounded
-#: kink only to O(du^2 / tau_n): docs/NUMERICS_dmft.md#dmft)
+#: kink only to O(du^2 / tau_n): docs/NUMERICS.md#dmft)
 DU_TAU: float = 0.25
 DU_MIN: float = 0.002
 #: relative tolerance of the variance self-consistency Delta(0) = v

@@ -15,7 +15,7 @@ G(u) = exp(-|u|)/2, so (D1) reads
 For white noise and for chaos (D2) is the Newton particle in V(c) = -c^2/2 + g^2 <Phi Phi>_c
 that starts at Delta0 with slope -sigma2/2 (0 in chaos) and comes to rest at c = 0.
 
-Numerics (settings and evidence: docs/NUMERICS_dmft.md#dmft)
+Numerics (settings and evidence: docs/NUMERICS.md#dmft)
 * F is tabulated once per variance on nodes c = var sin(pi t/2), |t| <= 1 (dense near c = var,
   where F varies fastest) and interpolated by a cubic spline; F' is the spline's derivative.
 * (D2) is discretised on u_k = k du, k = 0..n, extended evenly to a period 2 U; the convolution
@@ -87,7 +87,7 @@ __all__ = [
     "white_noise_source",
 ]
 
-#: default lag step for noise-driven networks (kink of Delta at u = 0): docs/NUMERICS_dmft.md
+#: default lag step for noise-driven networks (kink of Delta at u = 0): docs/NUMERICS.md
 DU_NOISY: float = 0.01
 #: lag window: Delta(U) / Delta(0) ~ exp(-kappa U) < exp(-LAG_DECAYS), kappa = sqrt(1 - g_eff^2)
 LAG_DECAYS: float = 30.0
@@ -357,7 +357,7 @@ def solve_lag_equation(
     -----
     The solution is rejected (``negative_spectrum``) when the trapezoid power spectrum of Delta
     or of C_phi is below -SPECTRUM_TOL times its maximum (science.md §6: a solution with a
-    negative spectrum is not an autocorrelation). Convergence evidence: docs/NUMERICS_dmft.md.
+    negative spectrum is not an autocorrelation). Convergence evidence: docs/NUMERICS.md.
 
     References
     ----------
@@ -877,7 +877,7 @@ def lag_statistics(
 
     Lag solutions with the trapezoid kernel (white and coloured noise) are O(du^2), so every
     number X is Richardson-extrapolated, X = (4 X(du) - X(2 du))/3, leaving O(du^4)
-    (docs/NUMERICS_dmft.md#dmft). With the spectral kernel (chaos) X = X(du) and X(2 du) is a
+    (docs/NUMERICS.md#dmft). With the spectral kernel (chaos) X = X(du) and X(2 du) is a
     convergence check.
 
     Parameters

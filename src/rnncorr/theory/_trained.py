@@ -8,7 +8,8 @@ w is trained (least squares) so that the network has fixed points x^1..x^P with 
 z = A_1..A_P. At large N the fixed-point potentials x^mu_i = h^mu_i + u_i A_mu are jointly
 Gaussian (the fields h^mu_i = sum_j J_ij phi(x^mu_j) are Gaussian, independent of u) with
 
-    C_{nu rho} = Cov(x^nu, x^rho) = g^2 Q_{nu rho} + A_nu A_rho,   Q_{nu rho} = <phi(x^nu) phi(x^rho)>   (T1)
+    C_{nu rho} = Cov(x^nu, x^rho) = g^2 Q_{nu rho} + A_nu A_rho,                            (T1)
+    Q_{nu rho} = <phi(x^nu) phi(x^rho)>
 
 solved self-consistently (the diagonal K_mu = C_{mu mu} is the P = 1 equation
 K = g^2 <phi^2>_K + A^2; each off-diagonal entry is then a scalar equation).
@@ -354,7 +355,7 @@ def local_matrix(
         # A and -A): the read-out equations are dependent and Q is singular
         return np.full((p, p), math.nan)
     phi, dphi = activation.phi, activation.dphi
-    # cross-covariances of y = h^rho and y = u with x^sigma: Cov(h^rho, x^sigma) = g^2 Q, Cov(u, x) = A
+    # cross-covariances with x^sigma: Cov(h^rho, x^sigma) = g^2 Q = C - A A^T, Cov(u, x^sigma) = A
     cov_h = c - np.outer(a, a)
     t = np.empty((p, p))
     b = np.empty(p)
@@ -386,8 +387,9 @@ class TrainedTheory:
 
     ``eigenvalues[mu]`` are the P local modes (T3) at attractor mu (complex), ``bulk_radius[mu]``
     the radius (T2), ``stable[mu]`` whether the bulk is stable and no mode has a real part above
-    ``MARGINAL_TOL`` (relu's exact zero mode counts as stable: a marginal line attractor). ``valid=False``
-    with a ``reason`` (and NaN) where the fixed points have no finite variance.
+    ``MARGINAL_TOL`` (relu's exact zero mode counts as stable: a marginal line attractor).
+    ``valid=False`` with a ``reason`` (and NaN) where the fixed points have no finite variance
+    or are linearly dependent.
     """
 
     activation: str
@@ -472,12 +474,16 @@ def solve_trained(activation: Activation, g: float, targets: Sequence[float]) ->
         )
     eigs = []
     for mu in range(p):
-        lmat = local_matrix(activation, g, a, mu, (c, q))
-        ev = np.linalg.eigvals(lmat) if np.all(np.isfinite(lmat)) else np.full(p, math.nan)
+        if p == 1:  # (T4) directly: relu's zero comes out exact, not -1e-16 from (T3)
+            ev = np.array([lambda_z(activation, g, a[0])])
+        else:
+            lmat = local_matrix(activation, g, a, mu, (c, q))
+            ev = np.linalg.eigvals(lmat) if np.all(np.isfinite(lmat)) else np.full(p, math.nan)
         eigs.append(tuple(complex(v) for v in sorted(ev, key=lambda v: (-v.real, v.imag))))
     bulk = tuple(bool(r < 1.0) for r in radii)
     stable = tuple(
-        bool(b and all(ev.real <= MARGINAL_TOL for ev in e)) for b, e in zip(bulk, eigs, strict=True)
+        bool(b and all(ev.real <= MARGINAL_TOL for ev in e))
+        for b, e in zip(bulk, eigs, strict=True)
     )
     singular = any(not np.isfinite(e[0]) for e in eigs)
     return TrainedTheory(

@@ -25,6 +25,8 @@ from rnncorr.theory._trained import (
 )
 
 TANH = get_activation("tanh")
+#: z-step of the reference route; the code's own grid is coarser (x-step <= 0.2)
+DX = 0.05
 RELU = get_activation("relu")
 LINEAR = get_activation("linear")
 ERF = get_activation("erf")
@@ -99,16 +101,16 @@ def test_local_matrix_matches_phi_double_prime_form():
             s1, s2 = math.sqrt(c_mat[nu, nu]), math.sqrt(c_mat[mu, mu])
             rho = min(c_mat[nu, mu] / (s1 * s2), 1.0)
             a[nu] = gauss_pair_mean(
-                lambda z, s=s1: TANH.dphi(s * z), lambda z, s=s2: TANH.dphi(s * z), 1.0, rho
+                lambda z, s=s1: TANH.dphi(s * z), lambda z, s=s2: TANH.dphi(s * z), 1.0, rho, DX
             )
             c[nu] = gauss_pair_mean(
-                lambda z, s=s1: TANH.phi(s * z), lambda z, s=s2: TANH.d2phi(s * z), 1.0, rho
+                lambda z, s=s1: TANH.phi(s * z), lambda z, s=s2: TANH.d2phi(s * z), 1.0, rho, DX
             )
         b = targets * a + targets[mu] * c
         e_mu = np.eye(3)[mu]
         expected = -np.eye(3) + g**2 * (np.diag(a) + np.outer(c, e_mu))
         expected += np.outer(b, np.linalg.solve(q_mat, targets))
-        # same quadrature rule, different integrands: agreement to ~1e-12 observed
+        # different integrands on a fine grid (x-step <= 0.05 * 1.62): 2e-13 observed
         np.testing.assert_allclose(local_matrix(TANH, g, targets, mu), expected, atol=1e-10)
 
 
@@ -135,9 +137,7 @@ def test_relu_two_targets_keeps_the_zero_mode():
         assert min(abs(e) for e in eigs) < 1e-12
 
 
-@pytest.mark.parametrize(
-    ("act", "targets"), [(TANH, [-0.4, 0.4]), (RELU, [0.4, 1.0])]
-)
+@pytest.mark.parametrize(("act", "targets"), [(TANH, [-0.4, 0.4]), (RELU, [0.4, 1.0])])
 def test_dependent_targets_are_flagged_not_raised(act, targets):
     # odd phi: x^{-A} = -x^{A}; relu: x^{cA} = c x^{A} (c > 0): the read-out equations coincide
     res = solve_trained(act, 0.8, targets)
@@ -158,3 +158,9 @@ def test_bad_arguments_raise():
         solve_trained(TANH, -1.0, [0.3])
     with pytest.raises(ValueError, match="mu must index"):
         local_matrix(TANH, 0.5, [0.3], 1)
+
+
+def test_solve_trained_single_target_uses_t4():
+    # P = 1 goes through (T4): relu's zero is exact in the report as well
+    assert solve_trained(RELU, 0.5, [0.7]).eigenvalues == ((0j,),)
+    assert solve_trained(TANH, 0.5, [0.7]).eigenvalues[0][0].real == lambda_z(TANH, 0.5, 0.7)
