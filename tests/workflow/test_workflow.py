@@ -9,6 +9,8 @@ import pytest
 import xarray as xr
 import yaml
 
+from rnncorr.plots import FIGURES
+
 pytestmark = pytest.mark.workflow
 
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
@@ -62,7 +64,16 @@ def test_tiny_workflow_runs_end_to_end(repo, tmp_path, data_dir):
     theory = xr.open_dataset(tmp_path / "results/theory.nc")
     aligned_sim, aligned_theory = xr.align(sims, theory, join="inner")
     assert aligned_sim.sizes["g"] == 2 and aligned_theory.sizes["g"] == 2
-    for name in ("pr_vs_g",):
+    for name in FIGURES:
         assert (tmp_path / f"results/figures/{name}.pdf").stat().st_size > 0
         assert (tmp_path / f"results/figures/{name}.png").stat().st_size > 0
     assert "git_commit" in sims.attrs and "config" in sims.attrs
+    assert (tmp_path / "results/finite_size.nc").exists() is False  # one N: no scaling fit
+
+    report = tmp_path / "results/report.html"
+    out = _snakemake(repo, tmp_path, "--cores", "1", "--configfile", str(data_dir / "tiny.yaml"),
+                     "--report", str(report))
+    assert out.returncode == 0, out.stderr[-3000:]
+    html = report.read_text(errors="replace")
+    for name in FIGURES:
+        assert f"{name}.pdf" in html, name
