@@ -102,17 +102,13 @@ def plot_pr_vs_g(simulations: xr.Dataset, theory: xr.Dataset | None = None) -> p
                             activation=activation, N=n, sigma2=sigma2, kind=kind, variable="phi"
                         ).transpose("g", "realization")
                         mean, se = mean_and_standard_error(values.values, axis=1)
-                        ax.errorbar(
+                        _points(
+                            ax,
                             simulations.g.values,
                             mean,
-                            yerr=se,
-                            ls="none",
+                            se,
                             marker=MARKERS[k % len(MARKERS)],
-                            ms=3.5,
                             color=color,
-                            mfc="white",
-                            capsize=1.5,
-                            lw=0.8,
                             label=f"{activation} N={int(n)}",
                             gid=f"sim:{activation}:N{int(n)}",
                         )
@@ -129,6 +125,12 @@ STAT_LABELS = {
     "nc2": r"$N\,\overline{c^2}$",
     "pr_over_n": r"$\mathrm{PR}/N$",
 }
+
+
+def _points(ax, x, y, yerr, **kwargs):
+    """Simulation points: open markers with standard-error bars, the style of every figure."""
+    style = {"ls": "none", "mfc": "white", "capsize": 1.5, "lw": 0.8, "ms": 3.5, "marker": "o"}
+    return ax.errorbar(x, y, yerr=yerr, **{**style, **kwargs})
 
 
 def _noisy_sigma2(simulations: xr.Dataset) -> float:
@@ -188,17 +190,13 @@ def plot_statistics_vs_g(simulations: xr.Dataset, theory: xr.Dataset | None = No
                         kind=kind,
                         variable=var,
                     )
-                    ax.errorbar(
+                    _points(
+                        ax,
                         simulations.g.values,
                         mean,
-                        yerr=se,
-                        ls="none",
-                        marker="o",
+                        se,
                         ms=3,
-                        mfc="white",
                         color=color,
-                        capsize=1.5,
-                        lw=0.8,
                         label=activation,
                         gid=f"sim:{activation}",
                     )
@@ -317,31 +315,23 @@ def plot_power_collapse(simulations: xr.Dataset, theory: xr.Dataset | None = Non
                     variable="phi",
                 )
                 u = collapse_variable(simulations.g.values, sigma2, alpha)
-                left.errorbar(
+                _points(
+                    left,
                     u,
                     mean,
-                    yerr=se,
-                    ls="none",
+                    se,
                     marker=MARKERS[k % len(MARKERS)],
-                    ms=3.5,
-                    mfc="white",
                     color=color,
-                    capsize=1.5,
-                    lw=0.8,
                     label=rf"{label}, $\sigma^2$={sigma2:g}",
                     gid=f"sim:{label}:{sigma2}",
                 )
-                right.errorbar(
+                _points(
+                    right,
                     simulations.g.values,
                     mean,
-                    yerr=se,
-                    ls="none",
+                    se,
                     marker=MARKERS[k % len(MARKERS)],
-                    ms=3.5,
-                    mfc="white",
                     color=color,
-                    capsize=1.5,
-                    lw=0.8,
                 )
             limit = pr_over_n_limit(alpha)["phi"]
             right.axhline(limit, color=color, ls="--", lw=0.9, gid=f"limit:{label}")
@@ -408,17 +398,12 @@ def plot_linear_vs_nonlinear(
                 kind="zero_frequency",
                 variable="phi",
             )
-            top.errorbar(
+            _points(
+                top,
                 simulations.g.values,
                 mean,
-                yerr=se,
-                ls="none",
-                marker="o",
-                ms=3.5,
-                mfc="white",
+                se,
                 color=color,
-                capsize=1.5,
-                lw=0.8,
                 label=activation,
                 gid=f"sim:{activation}",
             )
@@ -475,17 +460,13 @@ def plot_finite_size_scaling(
                 mean = point.pr_mean.values / sizes
                 se = point.pr_se.values / sizes
                 marker = MARKERS[k % len(MARKERS)]
-                left.errorbar(
+                _points(
+                    left,
                     1 / sizes,
                     mean,
-                    yerr=se,
-                    ls="none",
+                    se,
                     marker=marker,
-                    ms=3.5,
-                    mfc="white",
                     color=color,
-                    capsize=1.5,
-                    lw=0.8,
                     label=f"{activation}, g = {g:g}",
                     gid=f"sim:{activation}:{g:g}",
                 )
@@ -502,17 +483,12 @@ def plot_finite_size_scaling(
                     )
                     left.plot([0], [p_inf], marker=marker, color=color, ms=4, ls="none")
             finite = np.isfinite(fit.p_0.sel(activation=activation).values)
-            right.errorbar(
+            _points(
+                right,
                 fit.g.values[finite],
                 fit.p_0.sel(activation=activation).values[finite],
-                yerr=fit.p_0_se.sel(activation=activation).values[finite],
-                ls="none",
-                marker="o",
-                ms=3.5,
-                mfc="white",
+                fit.p_0_se.sel(activation=activation).values[finite],
                 color=color,
-                capsize=1.5,
-                lw=0.8,
                 label=activation,
                 gid=f"fit:{activation}",
             )
