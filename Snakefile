@@ -16,6 +16,14 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/trained.smk"
 
 
+# cheap rules run on the submitting machine, not through a cluster scheduler
+localrules:
+    aggregate,
+    theory,
+    finite_size,
+    figure,
+
+
 rule all:
     input:
         final_outputs(),

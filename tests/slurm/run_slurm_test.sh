@@ -10,7 +10,8 @@
 # 3. runs the workflow on tests/data/tiny.yaml with `--executor slurm --workflow-profile
 #    workflow/profiles/slurm` in a temporary directory and checks that its jobs went through
 #    sbatch (the plugin's per-job logs in .snakemake/slurm_logs and squeue's job list),
-# 4. runs the same config locally with the default profile in another temporary directory,
+# 4. runs the same config locally with the default profile in another temporary directory (at
+#    the same time as 3., which mostly waits),
 # 5. compares every data variable of results/simulations.nc byte for byte,
 # 6. stops the daemons it started and restores any slurm.conf it replaced (trap, also on failure).
 #
@@ -43,21 +44,35 @@ fi
 
 # ---------------------------------------------------------------- 2. daemons
 PIDS=()
+LOCAL_PID=""
+SLURM_RUN_PID=""
 WORK=$(mktemp -d /tmp/rnncorr-slurm-test.XXXXXX)
 CONF_BACKUP=""
+
+stop_group() {  # stop a snakemake run started below with setsid: its whole process group
+    local pid=$1
+    kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM -- "-$pid" 2>/dev/null
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null
+}
 
 cleanup() {
     local rc=$?
     set +e
+    [[ -n $SLURM_RUN_PID ]] && stop_group "$SLURM_RUN_PID"
+    [[ -n $LOCAL_PID ]] && stop_group "$LOCAL_PID"
     if ((${#PIDS[@]})); then
-        # our own controller: whatever is left (normally nothing) is this test's
+        # our own controller: whatever is still queued (normally nothing) is this test's; let
+        # slurmd end those jobs before it stops, or their slurmstepd would outlive it
         scancel -u "$(id -un)" >/dev/null 2>&1
-        sleep 1
+        for _ in $(seq 30); do [[ -z $(squeue -h 2>/dev/null) ]] && break; sleep 0.5; done
         # stop in reverse order of start: slurmd, slurmctld, munged
         for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
             kill "${PIDS[i]}" 2>/dev/null
             for _ in $(seq 50); do kill -0 "${PIDS[i]}" 2>/dev/null || break; sleep 0.1; done
             kill -9 "${PIDS[i]}" 2>/dev/null
+            wait "${PIDS[i]}" 2>/dev/null
         done
         log "stopped the daemons started here (pids ${PIDS[*]})"
     fi
@@ -73,9 +88,9 @@ cleanup() {
     exit "$rc"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'log "interrupted"; exit 130' INT TERM
 
-if sinfo -h -o %t 2>/dev/null | grep -qx idle && pgrep -x slurmctld >/dev/null; then
+if pgrep -x slurmctld >/dev/null && sinfo -h -o %t 2>/dev/null | grep -qx idle; then
     log "a SLURM controller with an idle node is already running: using it as it is"
 else
     pgrep -x slurmctld >/dev/null && die "a slurmctld is running but shows no idle node; stop it first"
@@ -124,7 +139,8 @@ CONF
     PIDS+=($!)
     for _ in $(seq 50); do [[ -S /run/munge/munge.socket.2 ]] && break; sleep 0.1; done
     munge -n | unmunge >/dev/null || die "munge does not work (see $WORK/munged.out)"
-    slurmctld -D -i >"$WORK/slurmctld.out" 2>&1 &
+    # -c: start from a clean state (jobs of an earlier, interrupted run would hold the node)
+    slurmctld -D -c >"$WORK/slurmctld.out" 2>&1 &
     PIDS+=($!)
     slurmd -D >"$WORK/slurmd.out" 2>&1 &
     PIDS+=($!)
@@ -143,19 +159,32 @@ log "SLURM up: $(sinfo -h -o '%P %D %t %c cpus %m MB' | head -1)"
 SLURM_DIR=$WORK/slurm-run
 LOCAL_DIR=$WORK/local-run
 mkdir -p "$SLURM_DIR" "$LOCAL_DIR"
+# The same config locally, meanwhile (the SLURM run mostly waits for its status checks).
+log "snakemake --cores 2 --workflow-profile workflow/profiles/default (target $TARGET), in the background"
+# (Both runs are started in the background, each in its own process group, and waited for: a
+# signal to this script then runs the cleanup at once instead of after the run.)
+(cd "$LOCAL_DIR" && exec setsid "$BIN/snakemake" -s "$REPO/Snakefile" -d "$LOCAL_DIR" \
+    --workflow-profile "$REPO/workflow/profiles/default" --configfile "$CONFIG" --cores 2 \
+    -- "$TARGET") >"$WORK/local-run.log" 2>&1 &
+LOCAL_PID=$!
+
 # No accounting database here: sacct exists but answers "accounting storage is disabled", so the
 # status command is squeue (MinJobAge=300 keeps finished jobs visible to it); no account either.
-# The first status check after 1 s instead of 40 s only shortens this test.
+# The first status check after 1 s instead of 40 s, and groups of 2 cells instead of 10 (the 4
+# cells become 2 SLURM jobs that run side by side on the 2 CPUs) only shorten this test.
 log "snakemake --executor slurm --workflow-profile workflow/profiles/slurm (target $TARGET)"
-(cd "$SLURM_DIR" && "$BIN/snakemake" -s "$REPO/Snakefile" -d "$SLURM_DIR" \
+(cd "$SLURM_DIR" && exec setsid "$BIN/snakemake" -s "$REPO/Snakefile" -d "$SLURM_DIR" \
     --workflow-profile "$REPO/workflow/profiles/slurm" --configfile "$CONFIG" \
     --slurm-no-account --slurm-status-command squeue \
     --slurm-init-seconds-before-status-checks 1 --slurm-keep-successful-logs \
-    --slurm-jobname-prefix rnncorr-slurm-test \
-    -- "$TARGET") >"$WORK/slurm-run.log" 2>&1 || {
+    --slurm-jobname-prefix rnncorr-slurm-test --group-components sims=2 \
+    -- "$TARGET") >"$WORK/slurm-run.log" 2>&1 &
+SLURM_RUN_PID=$!
+wait "$SLURM_RUN_PID" || {
     tail -n 60 "$WORK/slurm-run.log" >&2
     die "the SLURM run failed (log above)"
 }
+SLURM_RUN_PID=""
 log "SLURM run finished"
 
 # ---------------------------------------------------------------- checks: jobs went through sbatch
@@ -184,14 +213,12 @@ RAN=$(cat "$SLURM_LOGS"/group_sims_simulate/*.log 2>/dev/null \
 ((RAN == N_CELLS)) || die "$RAN of $N_CELLS simulate jobs finished inside SLURM jobs ($SLURM_LOGS)"
 log "sbatch: $N_CELLS cells ran in $N_SIM_JOBS grouped SLURM job(s) of 1 CPU each; logs in .snakemake/slurm_logs: $(cd "$SLURM_LOGS" && echo */)"
 
-# ---------------------------------------------------------------- 4. the same config locally
-log "snakemake --cores 2 --workflow-profile workflow/profiles/default (target $TARGET)"
-(cd "$LOCAL_DIR" && "$BIN/snakemake" -s "$REPO/Snakefile" -d "$LOCAL_DIR" \
-    --workflow-profile "$REPO/workflow/profiles/default" --configfile "$CONFIG" --cores 2 \
-    -- "$TARGET") >"$WORK/local-run.log" 2>&1 || {
+# ---------------------------------------------------------------- 4. wait for the local run
+wait "$LOCAL_PID" || {
     tail -n 60 "$WORK/local-run.log" >&2
     die "the local run failed (log above)"
 }
+LOCAL_PID=""
 log "local run finished"
 
 # ---------------------------------------------------------------- 5. bit-for-bit comparison
