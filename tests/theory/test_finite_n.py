@@ -250,3 +250,70 @@ def test_mc_linear_equivalent_x_and_phi():
         assert abs(p0 - cc["p_0"]) < 4 * p0_se + 0.1
         r = runs[200][var]
         assert abs(200 * (r["a"] - cc["a_inf"]) - cc["a_1"]) < 4 * 200 * r["a_se"] + 0.05
+
+
+# --------------------------------------------------------------------------------------------
+# finite-N shift of the single site (docs/finite_size.md §7)
+# --------------------------------------------------------------------------------------------
+
+
+def test_variance_shift_spectrum_at_zero_frequency_is_a1_of_x():
+    """D_1(w = 0) is the zero-frequency a_1 of x of the linear-equivalent network (§5)."""
+    from rnncorr.theory._finite_n import variance_shift_spectrum
+
+    g, s0, sigma2, P = 1.0, 0.673625, 1.0, 0.013734
+    d1, _ = variance_shift_spectrum(0.0, g, s0, sigma2, P)
+    a_1 = nonlinear_finite_n_coefficients(g * s0, s0, sigma2, P)["x"]["a_1"]
+    assert abs(float(d1) - a_1) < 1e-10
+
+
+@pytest.mark.slow
+def test_variance_shift_spectrum_against_linear_equivalent_montecarlo():
+    """D_1(w) against (1/N) tr C_x(w) of the linear-equivalent network, 400 J at N = 100.
+
+    Tolerance: 4 s.e. over J plus an allowance 0.15 |D_1| for the O(1/N^2) remainder, whose
+    relative size at N = 100, g_eff = 0.67 is measured at w = 0 (MC 6.6 +- 0.55 against
+    D_1 = 5.69, docs/finite_size.md §7.2).
+    """
+    from rnncorr.theory._finite_n import variance_shift_spectrum
+
+    g, s0, sigma2, P, N, n_j = 1.0, 0.673625, 1.0, 0.013734, 100, 400
+    rng = np.random.default_rng(3)
+    for w in (0.5, 1.0, 2.0):
+        S = s0 / (1 + 1j * w)
+        alpha, beta = sigma2 / (1 + w * w), P / s0**2
+        vals = []
+        for _ in range(n_j):
+            J = rng.standard_normal((N, N)) * g / np.sqrt(N)
+            A = np.linalg.inv(np.eye(N) - S * J)
+            vals.append((alpha * np.sum(abs(A) ** 2) + beta * np.sum(abs(A - np.eye(N)) ** 2)) / N)
+        vals = np.array(vals)
+        L = 1 / (1 - g * g * abs(S) ** 2)
+        mc = N * (vals.mean() - (alpha * L + beta * (L - 1)))
+        se = N * vals.std(ddof=1) / np.sqrt(n_j)
+        d1 = float(variance_shift_spectrum(w, g, s0, sigma2, P)[0])
+        assert abs(mc - d1) < 4 * se + 0.15 * abs(d1), (w, mc, se, d1)
+
+
+@pytest.mark.slow
+def test_single_site_shift_linear_activation_has_no_feedback():
+    """phi = x: F_c = 1, F_D = 0, P = 0, S0' = 0, so the self-consistency leaves D_1 unchanged."""
+    from rnncorr.activations import get_activation
+    from rnncorr.theory._finite_n import single_site_shift
+
+    r = single_site_shift(get_activation("linear"), 0.5, 1.0)
+    assert abs(r["delta1"] - r["delta1_source"]) < 1e-3 * abs(r["delta1_source"])
+    assert r["p_0_phi_shift"] == 0.0
+    # zero-frequency a_x at O(1/N): the linear network's a_1 = 2 g^2/(1-g^2)^3
+    assert abs(r["a_x_1"] - linear_finite_n_coefficients(0.5)["a_1"]) < 2e-3
+
+
+@pytest.mark.slow
+def test_single_site_shift_tanh_values():
+    """Values quoted in docs/finite_size.md §7.3 (tanh, sigma2 = 1)."""
+    from rnncorr.activations import get_activation
+    from rnncorr.theory._finite_n import single_site_shift
+
+    r = single_site_shift(get_activation("tanh"), 1.0, 1.0)
+    assert abs(r["delta1"] - 0.376) < 0.005
+    assert abs(r["p_0_phi_shift"] - 0.141) < 0.003

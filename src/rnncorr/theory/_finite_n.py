@@ -42,6 +42,8 @@ __all__ = [
     "montecarlo_linear_statistics",
     "nonlinear_finite_n_coefficients",
     "nonlinear_pr_correction",
+    "single_site_shift",
+    "variance_shift_spectrum",
 ]
 
 # Matrices per batched LU solve: bounded so that a batch of N x N float64 stacks (J, M, C, ...)
@@ -726,4 +728,208 @@ def nonlinear_pr_correction(
         "p_0_phi_shift": -4 * k * k * (1 - k * k) * ds0_ddelta0 * delta0_1 / s0,
         "p_inf_x": c["x"]["p_inf"],
         "p_0_x": c["x"]["p_0"],
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Finite-N shift of the single site (Delta0 -> Delta0 + Delta_1/N) for nonlinear noisy networks
+# --------------------------------------------------------------------------------------------
+
+
+def variance_shift_spectrum(
+    w: Any, g: float, s0: float, sigma2: float, residual_power: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""1/N coefficient D_1(w) of (1/N) E tr C_x(w) in the linear-equivalent network, and L(w).
+
+    With S = s0/(1 + i w), t = g^2 S^2 (J-J pairing, GinOE), z = g^2 |S|^2 (J-J^T pairing),
+    L = 1/(1 - z), alpha = sigma2/(1 + w^2), beta = P(w)/s0^2 and A = (1 - S J)^-1::
+
+        (1/N) E tr A        = 1 + (1/N) t/(1 - t)
+        (1/N) E tr A A^H    = L + (1/N) 2 Re[t/(1 - t)] L^2
+        (1/N) E tr C_x(w)   = alpha L + beta (L - 1) + D_1(w)/N,
+        D_1(w) = 2 Re[t/(1 - t)] (alpha L^2 + beta (L^2 - 1))
+
+    (word recursion of docs/finite_size.md §2 with complex gains; at w = 0 it is a_1 of x in
+    ``nonlinear_finite_n_coefficients``).
+
+    Parameters
+    ----------
+    w : array_like
+        Angular frequencies.
+    g, s0, sigma2 : float
+        Gain, <phi'>, white-noise intensity.
+    residual_power : array_like
+        P(w) = C_phi(w) - s0^2 Delta(w) (broadcast against w).
+
+    Returns
+    -------
+    (D_1, L) : tuple of ndarray
+
+    References
+    ----------
+    .. [1] docs/finite_size.md §7.
+    """
+    w = np.asarray(w, dtype=float)
+    S = s0 / (1.0 + 1j * w)
+    t = g * g * S * S
+    L = 1.0 / (1.0 - g * g * np.abs(S) ** 2)
+    alpha = sigma2 / (1.0 + w * w)
+    beta = np.asarray(residual_power, dtype=float) / (s0 * s0)
+    return 2.0 * np.real(t / (1.0 - t)) * (alpha * L * L + beta * (L * L - 1.0)), L
+
+
+def _p_inf_x(s: float, g: float, sigma2: float, P: float) -> float:
+    """Large-N zero-frequency PR_x/N (R2) as a function of s0 (g_eff = g s0) and P."""
+    k2 = (g * s) ** 2
+    one = 1.0 - k2
+    e = s * s * sigma2 + P
+    a_x = (e / one - P) / (s * s)
+    tr2 = (e * e / one**4 - 4.0 * P * e / one**2 + 2.0 * P * (e + P) / one - P * P) / s**4
+    return a_x * a_x / tr2
+
+
+def single_site_shift(
+    activation: Any,
+    g: float,
+    sigma2: float,
+    *,
+    du: float = 0.02,
+    n_freq: int = 6000,
+) -> dict[str, float]:
+    r"""Finite-N shift of the single-site statistics, white-noise network, linear-equivalent level.
+
+    The J- and site-averaged spectrum of x at size N is Delta(w) + delta Delta(w), delta = O(1/N).
+    Source: the 1/N term D_1(w) of the linear-equivalent diagonal (``variance_shift_spectrum``)
+    at fixed s0, P(w). Self-consistency: D_1 is equivalent to an extra input spectrum
+    K_1(w)/N = (1 + w^2) D_1(w)/(N L(w)) in the DMFT, (1 + w^2) Delta = g^2 C_phi + sigma2 + K_1/N,
+    whose linear response in the lag domain (G(u) = e^-|u|/2) is::
+
+        dDelta(u) = G * [g^2 (F_c(Delta(u)) dDelta(u) + F_D(Delta(u)) dDelta(0))] + s(u),
+        s(u) = int dw/2pi cos(w u) D_1(w)/L(w),
+        F_c = <phi'(x) phi'(y)>_c,   F_D = d<phi(x) phi(y)>_c / dDelta0 at fixed c,
+        dC_phi(u) = F_c dDelta(u) + F_D dDelta(0)
+
+    Then Delta_1 = N dDelta(0), S0 -> S0 + S0' Delta_1/N (S0' = dS0/dDelta0), and the O(1) shifts
+    of N p_inf (PR = N p_inf + p_0)::
+
+        p_0_phi_shift = -4 g_eff^2 (1 - g_eff^2) S0' Delta_1 / S0
+        p_0_x_shift   = N [d p_inf_x/d s0 . dS0 + d p_inf_x/d P . dP(0)],
+        dP(0) = dC_phi(w=0) - 2 S0 dS0 Delta(w=0) - S0^2 dDelta(w=0)
+
+    Parameters
+    ----------
+    activation : Activation
+        Odd activation.
+    g, sigma2 : float
+        Gain and white-noise intensity (> 0).
+    du : float, optional
+        Lag step of the DMFT grid.
+    n_freq : int, optional
+        Nodes of the w quadrature (w = 2 tan(theta), midpoint rule).
+
+    Returns
+    -------
+    dict
+        delta0, s0, g_eff, ds0_ddelta0, residual_power (P(0)),
+        delta1_source (int D_1 dw/2pi, no self-consistency), delta1 (Delta_1, self-consistent),
+        a_phi_eq_1 (equal-time <phi^2>: d<phi^2>/dDelta0 Delta_1),
+        a_x_1, a_phi_1 (zero-frequency a at O(1/N), self-consistent: replace the
+        linear-equivalent a_1), p_0_phi_shift, p_0_x_shift.
+
+    Notes
+    -----
+    Neglected (docs/finite_size.md §7.4): the nonlinear response of the single site to its
+    self-coupling J_ii and to the reciprocal loops J_ij J_ji (the linear-equivalent network
+    treats them with the gain S0), the heterogeneity of S0_i and P_i across sites, correlations
+    of the residuals with the fields. Simulations (tanh, g = 1) show Delta_1 and p_0 differ
+    from this prediction: it is *not* the complete O(1/N) theory.
+
+    References
+    ----------
+    .. [1] docs/finite_size.md §7; docs/science.md §3, §7.
+    """
+    from scipy import fft as sfft
+    from scipy.sparse.linalg import LinearOperator, gmres
+
+    from rnncorr.theory._dmft import _periodic_green, pair_table, solve_white_noise, spectrum
+    from rnncorr.theory._gauss import gauss_average
+    from rnncorr.theory._noisy import single_site
+
+    site = single_site(activation, g, sigma2)
+    if not site.valid:
+        raise ValueError(f"no stationary single-site solution: {site.reason}")
+    s0, d0 = site.s0, site.delta0
+    sol = solve_white_noise(activation, g, sigma2, site, du=du)
+    if not sol.converged:
+        raise ValueError(f"DMFT lag equation did not converge: {sol.flag}")
+    u = sol.u
+    delta = np.minimum(sol.delta, d0)
+    cphi = sol.cphi
+    du = float(u[1] - u[0])
+    # frequency quadrature on (0, inf): w = 2 tan(theta), midpoint rule in theta
+    theta = (np.arange(n_freq) + 0.5) * (0.5 * math.pi / n_freq)
+    wq = 2.0 * np.tan(theta)
+    wt = 2.0 / np.cos(theta) ** 2 * (0.5 * math.pi / n_freq) / math.pi  # dw/pi (even integrand)
+    p_w = spectrum(cphi, u, wq) - s0 * s0 * spectrum(sol.delta, u, wq)
+    d1, lw = variance_shift_spectrum(wq, g, s0, sigma2, p_w)
+    delta1_source = float(np.sum(wt * d1))
+    src_w = wt * d1 / lw
+    source = np.empty(u.size)
+    step = max(1, 2_000_000 // wq.size)
+    for start in range(0, u.size, step):
+        source[start : start + step] = np.cos(np.outer(u[start : start + step], wq)) @ src_w
+    # pair averages and their variance derivative (forward differences, O(h^2))
+    h = 1e-3 * d0
+    tables = [pair_table(activation, d0 + j * h) for j in range(3)]
+    f_c = tables[0].df(delta)
+    f_d = (-3.0 * tables[0].f(delta) + 4.0 * tables[1].f(delta) - tables[2].f(delta)) / (2 * h)
+    green_hat = du * sfft.dct(_periodic_green(u), type=1)
+
+    def conv(v: np.ndarray) -> np.ndarray:
+        return sfft.idct(green_hat * sfft.dct(v, type=1), type=1)
+
+    g2 = g * g
+    g_fd = conv(g2 * f_d)
+    n = u.size
+    op = LinearOperator((n, n), matvec=lambda v: v - conv(g2 * f_c * v) - g_fd * v[0])
+    dd, info = gmres(op, source, atol=1e-12, rtol=1e-11, restart=100, maxiter=1000)
+    if info != 0:
+        raise ValueError(f"linear response did not converge (gmres info {info})")
+    dc = f_c * dd + f_d * dd[0]
+
+    def integral(v: np.ndarray) -> float:  # int over the real line of an even function
+        return float(du * (2.0 * np.sum(v) - v[0]))
+
+    def deriv(q: str) -> float:
+        return float(
+            (gauss_average(activation, q, d0 + h) - gauss_average(activation, q, d0 - h)) / (2 * h)
+        )
+
+    ds0 = deriv("dphi")
+    delta1 = float(dd[0])
+    a_x_1, a_phi_1 = integral(dd), integral(dc)
+    delta_w0, cphi_w0 = integral(sol.delta), integral(cphi)
+    p0 = cphi_w0 - s0 * s0 * delta_w0
+    k2 = (g * s0) ** 2
+    ds = ds0 * delta1
+    dp = a_phi_1 - 2.0 * s0 * ds * delta_w0 - s0 * s0 * a_x_1
+    eps = 1e-6
+    dpx_ds = (_p_inf_x(s0 + eps, g, sigma2, p0) - _p_inf_x(s0 - eps, g, sigma2, p0)) / (2 * eps)
+    ep = 1e-6 * max(p0, 1e-3)
+    dpx_dp = (_p_inf_x(s0, g, sigma2, p0 + ep) - _p_inf_x(s0, g, sigma2, max(p0 - ep, 0.0))) / (
+        p0 + ep - max(p0 - ep, 0.0)
+    )
+    return {
+        "delta0": d0,
+        "s0": s0,
+        "g_eff": g * s0,
+        "ds0_ddelta0": ds0,
+        "residual_power": p0,
+        "delta1_source": delta1_source,
+        "delta1": delta1,
+        "a_phi_eq_1": deriv("phi2") * delta1,
+        "a_x_1": a_x_1,
+        "a_phi_1": a_phi_1,
+        "p_0_phi_shift": -4.0 * k2 * (1.0 - k2) * ds0 * delta1 / s0,
+        "p_0_x_shift": dpx_ds * ds + dpx_dp * dp,
     }
