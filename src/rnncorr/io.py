@@ -237,9 +237,12 @@ def aggregate_cells(
             ) from None
         if cells is not None:
             check_cell_dataset(dataset, path, cells[index], settings, seed)
-        dataset = dataset.drop_vars(["mode"]).assign_coords(mode=np.arange(dataset.sizes["mode"]))
         dataset.attrs = {}
         datasets.append(dataset.expand_dims(("activation", "N", "g", "sigma2")))
+    # cells of different N have spectra of different length: pad every one to the largest N
+    # (NaN), so that combining does not broadcast the statistics over a ragged mode axis
+    modes = np.arange(max(dataset.sizes["mode"] for dataset in datasets))
+    datasets = [dataset.reindex(mode=modes) for dataset in datasets]
     combined = xr.combine_by_coords(datasets, combine_attrs="drop", join="outer")
     combined.attrs = provenance(
         cells=len(datasets),

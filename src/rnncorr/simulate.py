@@ -13,21 +13,46 @@ at g = 0.5, dt = 0.1, exponential Euler's stationary PR/N is 0.8585 against the 
 cost (two matrix products per step). Both schemes are exact at zero frequency for the linear
 network: (1 - A) factorises as (1 - e^{-dt})(1 - J)(1 + c J), cancelling the noise filter.
 
-B noise trajectories of one J are advanced together as one (N x N) @ (N x B) product per step.
+Implementation (docs/performance.md has the measurements behind every choice):
+
+* B noise trajectories of one J are advanced together; the state is stored as (B, N) C-order
+  arrays (= (N, B) Fortran order), so that BLAS sees column-major N x B matrices without copies.
+* Each step is BLAS gemm with the leak folded into ``beta``: ``x <- decay x + gain J p`` is one
+  ``?gemm(alpha=gain, J, p, beta=decay, x)`` (``?gemv`` for B = 1); the noise is added by
+  ``?axpy``. Heun's corrector is written as ``x <- x* + (gain / 2) J (phi(x*) - phi(x))``, again
+  one gemm into x*, so a Heun step is two products plus five passes over the N x B state.
+* phi is evaluated in place by :func:`phi_kernel` (no temporaries; tanh in float64 through
+  ``expm1``, twice as fast as ``np.tanh`` where numpy has no SIMD tanh; within 3 ulp of it).
+* Noise is drawn by an SFC64 generator (about 25 % faster normals than PCG64), in the simulation
+  dtype.
+
 Nothing but running sums is kept (no trajectories):
 
-* equal time: y_t = x_t and phi(x_t) sampled every ``sample_interval``; per block the sums
-  s = sum y and S = sum y y^T (buffered so that S is updated by one large matrix product);
+* equal time: y_t = x_t and phi(x_t) sampled every ``sample_every`` steps of each window; the
+  samples are buffered (at least 256 columns) and folded in by BLAS ``dsyrk`` (half the flops of
+  a gemm) into the upper triangle of a float64 accumulator;
 * zero frequency: window sums Y = dt sum_{t in window} y_t; C(W) = Cov[Y] / W. The window bias
   C(W) ~ C(0) - c / W (science.md §2) is removed, when ``extrapolate_window`` is set, by the
-  Richardson combination 2 C(2W) - C(W), with 2W windows formed from consecutive pairs.
+  Richardson combination 2 C(2W) - C(W), with 2W windows formed from consecutive pairs. Both
+  outer-product sums go into *one* accumulator, pre-weighted by their 1/(n - 1) (the sample
+  counts of a block are known in advance), and the mean terms are subtracted at block end.
+
+Memory is O(N^2 + N B): two symmetric N x N matrices share one (N + 1) x N array (one in the
+upper triangle of rows 0..N-1, the other in the lower triangle of rows 1..N; see
+:class:`_Packed`), so x and phi of one kind cost one N x N float64 array, and there are four
+such arrays (equal-time and zero-frequency, this block and the sum over blocks) besides J:
+5 N^2 numbers in all (640 MB at N = 4000), where a plain layout needs 13.
 
 Time after burn-in is cut into ``blocks`` blocks; each block yields unbiased covariance
-estimates that feed the cross-block estimator of :mod:`rnncorr.estimators`.
+estimates that feed the cross-block estimator of :mod:`rnncorr.estimators` (the same formulas
+as :class:`rnncorr.estimators.BlockMoments`, evaluated on the packed sums).
 
 Seeding: realization r of a cell uses ``SeedSequence([seed, cell.seed_key, r])``, spawned into
-one stream for J and one for the initial state and noise. The cell key is a hash of the rounded
-parameters, so a cell gives the same numbers whatever grid it belongs to.
+one stream for J (PCG64, :func:`numpy.random.default_rng`) and one for the initial state and
+the noise (SFC64): first the initial state as a (B, N) array of standard normals, then one
+(B, N) array per step (element [b, i]: trajectory b, unit i). The cell key is a hash of the
+rounded parameters, so a cell gives the same numbers whatever grid it belongs to. The same seed
+gives bit-identical statistics at a fixed BLAS thread count.
 
 Divergence (linear or relu with g >= 1, Padé beyond its limit) is data: once |x| exceeds
 ``DIVERGENCE_THRESHOLD`` or turns non-finite, that realization stops and is returned with
@@ -43,11 +68,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import special
+from scipy.linalg import blas
 
 from rnncorr.activations import Activation
 from rnncorr.config import Cell, SimulationSettings
 from rnncorr.connectivity import IID, Connectivity
-from rnncorr.estimators import BlockMoments, block_covariance
+from rnncorr.estimators import STATISTIC_NAMES
 
 __all__ = [
     "DIVERGENCE_THRESHOLD",
@@ -55,6 +82,7 @@ __all__ = [
     "VARIABLES",
     "CellResult",
     "RealizationResult",
+    "phi_kernel",
     "realization_seed",
     "simulate_cell",
     "simulate_realization",
@@ -68,7 +96,15 @@ VARIABLES: tuple[str, ...] = ("x", "phi")
 #: sigma2 without letting a runaway linear state reach float overflow.
 DIVERGENCE_THRESHOLD = 1e6
 
+#: Equal-time samples are folded into the accumulators in batches of at least this many columns
+#: (one dsyrk of rank >= 256 runs near the BLAS peak; the buffer costs 2 x 8 x 256 N bytes).
+SAMPLE_BUFFER_COLUMNS = 256
+
+#: Rows per chunk in the O(N^2) block-end reductions (bounds their temporaries to ~ chunk N).
+_CHUNK_ROWS = 128
+
 Progress = Callable[[str], None]
+Kernel = Callable[[np.ndarray, np.ndarray, np.ndarray], None]
 
 
 @dataclass
@@ -97,32 +133,437 @@ def realization_seed(seed: int, cell: Cell, realization: int) -> np.random.SeedS
     return np.random.SeedSequence([int(seed), cell.seed_key, int(realization)])
 
 
-class _Accumulator:
-    """Running sum and sum of outer products of column vectors (one block, one variable)."""
+# ---------------------------------------------------------------------------------------------
+# phi in place
+# ---------------------------------------------------------------------------------------------
+_SQRT_PI_HALF = math.sqrt(math.pi) / 2.0
+
+
+def phi_kernel(activation: Activation, dtype) -> Kernel:
+    """``kernel(x, out, work)``: writes phi(x) into ``out`` without allocating (``work``: scratch).
+
+    Equal to ``activation.phi(x)`` bit for bit, except tanh in float64 (``expm1`` form, within
+    3 ulp: numpy's float64 tanh is scalar libm code, twice as slow) and power with
+    alpha = 1/4 or 3/4 (square roots instead of ``pow``, within 2 ulp, four times faster).
+    Unknown activations fall back to ``activation.phi`` (one temporary per call).
+    """
+    name, params = activation.name, activation.kwargs
+    f64 = np.dtype(dtype) == np.float64
+
+    if name == "linear":
+
+        def kernel(x, out, work):
+            np.copyto(out, x)
+
+    elif name == "tanh" and f64:
+
+        def kernel(x, out, work):
+            # tanh|x| = -u / (2 + u), u = expm1(-2|x|): no cancellation near 0, no overflow
+            np.abs(x, out=work)
+            np.multiply(work, -2.0, out=work)
+            np.expm1(work, out=work)
+            np.add(work, 2.0, out=out)
+            np.divide(work, out, out=out)
+            np.copysign(out, x, out=out)  # |u| = -u
+
+    elif name == "tanh":
+
+        def kernel(x, out, work):
+            np.tanh(x, out=out)
+
+    elif name == "erf":
+
+        def kernel(x, out, work):
+            np.multiply(x, _SQRT_PI_HALF, out=work)
+            special.erf(work, out=out)
+
+    elif name == "power":
+        alpha = params["alpha"]
+
+        def kernel(x, out, work):
+            np.abs(x, out=work)
+            if alpha == 0.5:
+                np.sqrt(work, out=work)
+            elif alpha == 0.25:
+                np.sqrt(work, out=work)
+                np.sqrt(work, out=work)
+            elif alpha == 0.75:
+                np.sqrt(work, out=work)
+                np.sqrt(work, out=out)
+                np.multiply(work, out, out=work)
+            else:
+                np.power(work, alpha, out=work)
+            np.copysign(work, x, out=out)
+
+    elif name == "pade":
+        a, b = params["a"], params["b"]
+
+        def kernel(x, out, work):
+            # x (1 + a x^2) / (1 + b x^2), evaluated in the same order as activations._pade
+            np.multiply(x, x, out=work)
+            np.multiply(work, a, out=out)
+            np.add(out, 1.0, out=out)
+            np.multiply(x, out, out=out)
+            np.multiply(work, b, out=work)
+            np.add(work, 1.0, out=work)
+            np.divide(out, work, out=out)
+
+    elif name == "relu":
+
+        def kernel(x, out, work):
+            np.maximum(x, 0, out=out)
+
+    else:
+
+        def kernel(x, out, work):
+            np.copyto(out, activation.phi(x))
+
+    return kernel
+
+
+# ---------------------------------------------------------------------------------------------
+# Two symmetric matrices in one array, and the cross-block sums
+# ---------------------------------------------------------------------------------------------
+class _Packed:
+    """Two symmetric N x N float64 matrices ("x" and "phi") in one (N + 1) x N array.
+
+    Matrix 0 is the upper triangle (diagonal included) of rows 0..N-1, matrix 1 the lower
+    triangle of rows 1..N: together they tile the array exactly. BLAS sees Fortran views:
+    ``data[:N].T`` with ``lower=1`` for matrix 0 and ``data[1:].T`` with ``lower=0`` for matrix 1.
+    """
 
     def __init__(self, n: int) -> None:
-        self.sum = np.zeros(n)
-        self.outer = np.zeros((n, n))
-        self.count = 0
+        self.n = n
+        self.data = np.zeros((n + 1, n))
 
-    def add(self, columns: np.ndarray) -> None:
-        columns = columns.astype(np.float64, copy=False)
-        self.sum += columns.sum(axis=1)
-        self.outer += columns @ columns.T
-        self.count += columns.shape[1]
+    def syrk(self, index: int, samples: np.ndarray, alpha: float = 1.0) -> None:
+        """Matrix ``index`` += alpha * sum over rows y of y y^T (``samples``: (m, N), C order)."""
+        if index == 0:
+            blas.dsyrk(alpha, samples.T, beta=1.0, c=self.data[:-1].T, lower=1, overwrite_c=1)
+        else:
+            blas.dsyrk(alpha, samples.T, beta=1.0, c=self.data[1:].T, lower=0, overwrite_c=1)
 
-    def covariance(self) -> np.ndarray:
-        return block_covariance(self.sum, self.outer, self.count)
+    def eigenvalues(self, index: int, scale: float) -> np.ndarray:
+        """Eigenvalues of scale * matrix ``index``, descending (LAPACK reads one triangle)."""
+        if index == 0:
+            values = np.linalg.eigvalsh(self.data[:-1], UPLO="U")
+        else:
+            values = np.linalg.eigvalsh(self.data[1:], UPLO="L")
+        return values[::-1] * scale
+
+    def reduce(
+        self,
+        alpha: float = 1.0,
+        beta: float = 0.0,
+        sums: np.ndarray | None = None,
+        into: _Packed | None = None,
+    ) -> np.ndarray:
+        """Sums over the two matrices of C = alpha * M - beta * s s^T (s = ``sums[index]``).
+
+        Adds C into ``into`` when given. Returns a (2, 4) array: per matrix, trace, sum of the
+        squared entries, sum of the squared diagonal, and the sum of all entries. Works in row
+        chunks, so its temporaries are O(chunk N).
+        """
+        n = self.n
+        out = np.zeros((2, 4))
+        if sums is not None:
+            s0 = np.append(sums[0], 0.0)  # row i of the array holds row i of matrix 0 ...
+            s1 = np.insert(sums[1], 0, 0.0)  # ... and row i - 1 of matrix 1
+        columns = np.arange(n)
+        for start in range(0, n + 1, _CHUNK_ROWS):
+            stop = min(start + _CHUNK_ROWS, n + 1)
+            rows = np.arange(start, stop)[:, None]
+            upper = columns >= rows
+            block = self.data[start:stop]
+            c = block * alpha if alpha != 1.0 else block.copy()
+            if beta != 0.0:
+                rank_one = np.multiply.outer(beta * s0[start:stop], sums[0])
+                np.subtract(c, rank_one, out=c, where=upper)
+                np.multiply.outer(beta * s1[start:stop], sums[1], out=rank_one)
+                np.subtract(c, rank_one, out=c, where=~upper)
+                del rank_one
+            if into is not None:
+                into.data[start:stop] += c
+            inside = rows[:, 0] < n
+            diag0 = c[inside, rows[inside, 0]]
+            inside1 = rows[:, 0] >= 1
+            diag1 = c[inside1, rows[inside1, 0] - 1]
+            total_upper = float(np.sum(c, where=upper))
+            total = float(c.sum())
+            np.multiply(c, c, out=c)
+            square_upper = float(np.sum(c, where=upper))
+            square = float(c.sum())
+            out[0] += (diag0.sum(), 0.0, diag0 @ diag0, 2.0 * total_upper)
+            out[0, 1] += 2.0 * square_upper
+            out[1] += (diag1.sum(), 0.0, diag1 @ diag1, 2.0 * (total - total_upper))
+            out[1, 1] += 2.0 * (square - square_upper)
+        # off-diagonal entries were counted twice above, the diagonal twice too: correct that
+        out[:, 1] -= out[:, 2]
+        out[:, 3] -= out[:, 0]
+        return out
+
+
+class _CrossBlockSums:
+    """Sum of block covariances (packed) and scalar sums of one kind, for x and phi.
+
+    The statistics are those of :meth:`rnncorr.estimators.BlockMoments.statistics`.
+    """
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.total = _Packed(n)
+        # per variable: sum of traces, of squared traces, of ||C_A||_F^2, of ||diag C_A||^2
+        self.scalars = np.zeros((2, 4))
+        self.blocks = 0
+
+    def add_block(self, block: _Packed, alpha: float, beta: float, sums: np.ndarray) -> None:
+        """Fold C_A = alpha M - beta s s^T (the block's unbiased covariance) into the sums."""
+        reduced = block.reduce(alpha, beta, sums, into=self.total)
+        trace = reduced[:, 0]
+        self.scalars += np.stack([trace, trace * trace, reduced[:, 1], reduced[:, 2]], axis=1)
+        self.blocks += 1
+
+    def statistics(self) -> list[dict[str, float]]:
+        n, k = self.n, self.blocks
+        if k < 2:
+            return [dict.fromkeys(STATISTIC_NAMES, math.nan) for _ in VARIABLES]
+        reduced = self.total.reduce()
+        pairs = k * (k - 1)
+        result = []
+        for v in range(2):
+            trace, frobenius_sq, diagonal_sq, entries = reduced[v]
+            sum_trace, sum_trace_sq, sum_frobenius_sq, sum_diagonal_sq = self.scalars[v]
+            trace_c2 = (frobenius_sq - sum_frobenius_sq) / pairs
+            trace_sq = (trace * trace - sum_trace_sq) / pairs
+            offdiag_sq = frobenius_sq - diagonal_sq - sum_frobenius_sq + sum_diagonal_sq
+            offdiag_sq /= pairs
+            pooled_trace = trace / k
+            result.append(
+                {
+                    "a": float(pooled_trace / n),
+                    "cbar": float((entries / k - pooled_trace) / (n * (n - 1))),
+                    "nc2": float(offdiag_sq / (n - 1)),
+                    "pr_over_n": float(trace_sq / trace_c2 / n) if trace_c2 > 0 else math.nan,
+                    "pr_over_n_naive": float(trace * trace / frobenius_sq / n),
+                }
+            )
+        return result
+
+    def eigenvalues(self) -> list[np.ndarray]:
+        return [self.total.eigenvalues(v, 1.0 / self.blocks) for v in range(2)]
+
+
+def _check_count(count: int) -> None:
+    if count < 2:
+        raise ValueError(f"a block needs at least 2 samples, got {count}")
+
+
+# ---------------------------------------------------------------------------------------------
+# The engine
+# ---------------------------------------------------------------------------------------------
+class _Engine:
+    """State, buffers and accumulators of one realization. Benchmarks drive it directly.
+
+    ``burn_in(steps)`` integrates without recording; ``record_window()`` integrates one window
+    (``settings.steps_per_window`` steps) with window sums and equal-time sampling and folds the
+    window into the block accumulators; ``end_block()`` folds the block into the cross-block
+    sums. ``runaway()`` is the divergence test.
+    """
+
+    def __init__(
+        self,
+        activation: Activation,
+        n: int,
+        g: float,
+        sigma2: float,
+        settings: SimulationSettings,
+        seed_sequence: np.random.SeedSequence,
+        connectivity: Connectivity = IID,
+    ) -> None:
+        self.n, self.settings = n, settings
+        dtype = self.dtype = np.dtype(np.float32 if settings.float32 else np.float64)
+        j_seed, noise_seed = seed_sequence.spawn(2)
+        coupling = connectivity.sample(n, g, np.random.default_rng(j_seed), dtype)
+        # Fortran order: BLAS multiplies without transposing flags or copies
+        self.coupling = np.asfortranarray(coupling)
+        del coupling
+        self.rng = np.random.Generator(np.random.SFC64(noise_seed))
+        batch = self.batch = settings.trajectories
+        dt = settings.dt
+
+        self.decay = math.exp(-dt)
+        self.gain = 1.0 - math.exp(-dt)
+        self.noise_sd = math.sqrt(sigma2 * (1.0 - math.exp(-2.0 * dt)) / 2.0)
+        self.heun = settings.integrator == "heun"
+        self.phi = phi_kernel(activation, dtype)
+        self._gemm, self._gemv, self._axpy = blas.get_blas_funcs(
+            ("gemm", "gemv", "axpy"), dtype=dtype
+        )
+
+        # state: stacked (x, phi(x)), each (B, N) C order; one add updates both window sums
+        self.state = np.empty((2, batch, n), dtype=dtype)
+        self.x, self.p = self.state[0], self.state[1]
+        # initial state N(0, 1): nonzero also for sigma2 = 0, where chaos must be seeded
+        self.rng.standard_normal(dtype=dtype, out=self.x)
+        self.noise = np.empty((batch, n), dtype=dtype)
+        self.work = np.empty((batch, n), dtype=dtype)
+        self.corrector = np.empty((batch, n), dtype=dtype) if self.heun else None
+
+        # recording
+        self.steps_per_window = settings.steps_per_window
+        self.sample_every = max(1, settings.sample_every)
+        self.window = self.steps_per_window * dt
+        self.slots = max(1, -(-SAMPLE_BUFFER_COLUMNS // batch))
+        self.samples = np.empty((2, self.slots * batch, n))
+        self.window_sum = np.zeros((2, batch, n), dtype=dtype)
+        self.integral = np.empty((2, batch, n))
+        self.previous = np.empty((2, batch, n)) if settings.extrapolate_window else None
+        self.equal_time = _Packed(n)
+        self.zero_frequency = _Packed(n)
+        self.moments = {kind: _CrossBlockSums(n) for kind in KINDS}
+        self._start_block()
+
+    # -- integration -------------------------------------------------------------------------
+    # (methods, not closures stored on self: a reference cycle would keep J and the
+    # accumulators of a finished realization alive until the garbage collector runs)
+    def _product(self, alpha: float, p: np.ndarray, beta: float, x: np.ndarray) -> None:
+        """x <- alpha J p + beta x, in place (p, x: (B, N) C order, i.e. N x B for BLAS)."""
+        if self.batch == 1:
+            # gemm with one column is several times slower than gemv in OpenBLAS
+            self._gemv(alpha, self.coupling, p[0], beta, x[0], overwrite_y=1)
+        else:
+            self._gemm(alpha, self.coupling, p.T, beta, x.T, overwrite_c=1)
+
+    def step(self) -> None:
+        """One step from x, with p = phi(x) already in ``self.p``; x is updated in place.
+
+        euler: x <- e x + (1 - e) J p + n. heun: that is the predictor x*; then
+        x <- x* + ((1 - e) / 2) J (phi(x*) - p), i.e. e x + (1 - e) J (p + phi(x*)) / 2 + n.
+        """
+        x = self.x
+        self._product(self.gain, self.p, self.decay, x)
+        if self.noise_sd > 0:
+            self.rng.standard_normal(dtype=self.dtype, out=self.noise)
+            self._axpy(self.noise.reshape(-1), x.reshape(-1), a=self.noise_sd)
+        if self.heun:
+            q = self.corrector
+            self.phi(x, q, self.work)
+            np.subtract(q, self.p, out=q)
+            self._product(0.5 * self.gain, q, 1.0, x)
+
+    def burn_in(self, steps: int) -> None:
+        """Integrate ``steps`` steps without recording."""
+        for _ in range(steps):
+            self.phi(self.x, self.p, self.work)
+            self.step()
+
+    def runaway(self) -> bool:
+        """True when |x| exceeds the divergence threshold somewhere or is not finite."""
+        peak = float(np.max(np.abs(self.x)))
+        return not (peak < DIVERGENCE_THRESHOLD)  # also catches NaN
+
+    # -- recording ---------------------------------------------------------------------------
+    def _start_block(self) -> None:
+        self.equal_time.data.fill(0.0)
+        self.zero_frequency.data.fill(0.0)
+        self.equal_time_sum = np.zeros((2, self.n))
+        self.equal_time_count = 0
+        self.zero_frequency_sum = np.zeros((2, self.n))
+        self.filled = 0
+        self.window_index = 0
+
+    def _flush_samples(self) -> None:
+        columns = self.filled * self.batch
+        if columns == 0:
+            return
+        for v in range(2):
+            samples = self.samples[v, :columns]
+            self.equal_time.syrk(v, samples)
+            self.equal_time_sum[v] += samples.sum(axis=0)
+        self.equal_time_count += columns
+        self.filled = 0
+
+    def record_window(self) -> None:
+        """Integrate one window, recording window sums and equal-time samples."""
+        batch, sample_every = self.batch, self.sample_every
+        state, window_sum = self.state, self.window_sum
+        window_sum.fill(0)
+        for step_index in range(self.steps_per_window):
+            self.phi(self.x, self.p, self.work)
+            np.add(window_sum, state, out=window_sum)
+            if step_index % sample_every == 0:
+                self.samples[:, self.filled * batch : (self.filled + 1) * batch] = state
+                self.filled += 1
+                if self.filled == self.slots:
+                    self._flush_samples()
+            self.step()
+        self._fold_window()
+
+    def _fold_window(self) -> None:
+        # integral over the window; Cov / W estimates the zero-frequency covariance
+        integral = self.integral
+        np.multiply(self.window_sum, self.settings.dt, out=integral)
+        self.zero_frequency_sum += integral.sum(axis=1)
+        if self.previous is None:
+            for v in range(2):
+                self.zero_frequency.syrk(v, integral[v])
+        elif self.window_index % 2 == 0:
+            self.previous[...] = integral
+        else:
+            # M += D D^T / (n2 - 1) - (I1 I1^T + I2 I2^T) / (n1 - 1), D = I1 + I2 (see end_block)
+            single, double = self._counts()
+            w_single, w_double = 1.0 / max(single - 1, 1), 1.0 / max(double - 1, 1)
+            for v in range(2):
+                self.zero_frequency.syrk(v, self.previous[v], -w_single)
+                self.zero_frequency.syrk(v, integral[v], -w_single)
+            np.add(self.previous, integral, out=self.previous)
+            for v in range(2):
+                self.zero_frequency.syrk(v, self.previous[v], w_double)
+        self.window_index += 1
+
+    def _counts(self) -> tuple[int, int]:
+        """Window integrals per block (per variable), single and paired."""
+        single = self.settings.windows_per_block * self.batch
+        return single, single // 2
+
+    def end_block(self) -> None:
+        """Fold the block's covariances into the cross-block sums and start a new block."""
+        self._flush_samples()
+        count = self.equal_time_count
+        _check_count(count)
+        self.moments["equal_time"].add_block(
+            self.equal_time, 1.0 / (count - 1), 1.0 / (count * (count - 1)), self.equal_time_sum
+        )
+        single, double = self._counts()
+        window = self.window
+        if self.previous is None:
+            _check_count(single)
+            alpha = 1.0 / ((single - 1) * window)
+            beta = 1.0 / (single * (single - 1) * window)
+        else:
+            # Richardson: 2 C(2W) - C(W) = [Cov(pairs) - Cov(singles)] / W; the pair sums add up
+            # to the single sums s, so the mean terms combine into one multiple of s s^T
+            _check_count(double)
+            alpha = 1.0 / window
+            beta = (1.0 / (double * (double - 1)) - 1.0 / (single * (single - 1))) / window
+        self.moments["zero_frequency"].add_block(
+            self.zero_frequency, alpha, beta, self.zero_frequency_sum
+        )
+        self._start_block()
+
+    def result(self) -> tuple[dict, dict]:
+        """Statistics and eigenvalues of both kinds; frees the per-block buffers first."""
+        self.coupling = self.equal_time = self.zero_frequency = None
+        statistics, eigenvalues = {}, {}
+        for kind in KINDS:
+            per_variable = self.moments[kind].statistics()
+            statistics[kind] = dict(zip(VARIABLES, per_variable, strict=True))
+            eigenvalues[kind] = dict(zip(VARIABLES, self.moments[kind].eigenvalues(), strict=True))
+        return statistics, eigenvalues
 
 
 def _nan_result(n: int, diverged_at: float, wall_time: float) -> RealizationResult:
-    stats = {
-        k: {
-            v: dict.fromkeys(("a", "cbar", "nc2", "pr_over_n", "pr_over_n_naive"), math.nan)
-            for v in VARIABLES
-        }
-        for k in KINDS
-    }
+    stats = {k: {v: dict.fromkeys(STATISTIC_NAMES, math.nan) for v in VARIABLES} for k in KINDS}
     eig = {k: {v: np.full(n, np.nan) for v in VARIABLES} for k in KINDS}
     return RealizationResult(stats, eig, True, diverged_at, wall_time)
 
@@ -139,118 +580,36 @@ def simulate_realization(
 ) -> RealizationResult:
     """Integrate one J realization with B trajectories and return its covariance statistics."""
     started = time.perf_counter()
-    dtype = np.float32 if settings.float32 else np.float64
-    j_seed, noise_seed = seed_sequence.spawn(2)
-    coupling = connectivity.sample(n, g, np.random.default_rng(j_seed), dtype)
-    rng = np.random.default_rng(noise_seed)
-    batch, dt = settings.trajectories, settings.dt
+    engine = _Engine(activation, n, g, sigma2, settings, seed_sequence, connectivity)
+    dt = settings.dt
 
-    decay = dtype(math.exp(-dt))
-    gain = dtype(1.0 - math.exp(-dt))
-    noise_sd = dtype(math.sqrt(sigma2 * (1.0 - math.exp(-2.0 * dt)) / 2.0))
-    phi = activation.phi
-
-    # initial state N(0, 1): nonzero also for sigma2 = 0, where chaos must be seeded
-    x = rng.standard_normal((n, batch), dtype=dtype)
-    drive, noise = np.empty_like(x), np.empty_like(x)
-    heun = settings.integrator == "heun"
-    predictor, corrector = (np.empty_like(x), np.empty_like(x)) if heun else (None, None)
-
-    def step(p: np.ndarray) -> None:
-        """One step from x (with p = phi(x) already computed), in place.
-
-        euler: x <- e x + (1 - e) J p + n. heun: the same as a predictor x*, then
-        x <- e x + (1 - e) J (p + phi(x*)) / 2 + n with the same noise n.
-        """
-        np.matmul(coupling, p, out=drive)
-        np.multiply(x, decay, out=x)
-        if noise_sd > 0:
-            rng.standard_normal(dtype=dtype, out=noise)
-            np.multiply(noise, noise_sd, out=noise)
-            np.add(x, noise, out=x)
-        if heun:
-            np.multiply(drive, gain, out=predictor)
-            np.add(predictor, x, out=predictor)
-            np.matmul(coupling, phi(predictor), out=corrector)
-            np.add(drive, corrector, out=drive)
-            np.multiply(drive, gain / 2, out=drive)
-        else:
-            np.multiply(drive, gain, out=drive)
-        np.add(x, drive, out=x)
-
-    def runaway() -> bool:
-        peak = float(np.max(np.abs(x)))
-        return not (peak < DIVERGENCE_THRESHOLD)  # also catches NaN
+    def diverged(steps: int) -> RealizationResult:
+        return _nan_result(n, steps * dt, time.perf_counter() - started)
 
     steps_per_window = settings.steps_per_window
     burn_in_steps = settings.burn_in_steps
-    for step_index in range(burn_in_steps):
-        step(phi(x))
-        if (step_index + 1) % steps_per_window == 0 and runaway():
-            return _nan_result(n, (step_index + 1) * dt, time.perf_counter() - started)
-    if runaway():
-        return _nan_result(n, burn_in_steps * dt, time.perf_counter() - started)
+    done = 0
+    while done < burn_in_steps:
+        chunk = min(steps_per_window, burn_in_steps - done)
+        engine.burn_in(chunk)
+        done += chunk
+        if chunk == steps_per_window and engine.runaway():
+            return diverged(done)
+    if engine.runaway():
+        return diverged(burn_in_steps)
 
-    window = steps_per_window * dt
-    sample_every = settings.sample_every
-    # equal-time samples are buffered and folded in by one (N x m B) @ (m B x N) product
-    slots = max(1, 256 // batch)
-    buffer = {v: np.empty((n, slots * batch), dtype=dtype) for v in VARIABLES}
-    moments = {k: {v: BlockMoments(n) for v in VARIABLES} for k in KINDS}
-    window_sum = {v: np.zeros((n, batch), dtype=dtype) for v in VARIABLES}
     elapsed_steps = burn_in_steps
-
     for block in range(settings.blocks):
-        equal_time = {v: _Accumulator(n) for v in VARIABLES}
-        single = {v: _Accumulator(n) for v in VARIABLES}
-        double = {v: _Accumulator(n) for v in VARIABLES}
-        previous: dict[str, np.ndarray] = {}
-        filled = 0
-        for window_index in range(settings.windows_per_block):
-            for v in VARIABLES:
-                window_sum[v].fill(0)
-            for step_index in range(steps_per_window):
-                p = phi(x)
-                window_sum["x"] += x
-                window_sum["phi"] += p
-                if step_index % sample_every == 0:
-                    columns = slice(filled * batch, (filled + 1) * batch)
-                    buffer["x"][:, columns] = x
-                    buffer["phi"][:, columns] = p
-                    filled += 1
-                    if filled == slots:
-                        for v in VARIABLES:
-                            equal_time[v].add(buffer[v])
-                        filled = 0
-                step(p)
+        for _ in range(settings.windows_per_block):
+            engine.record_window()
             elapsed_steps += steps_per_window
-            if runaway():
-                return _nan_result(n, elapsed_steps * dt, time.perf_counter() - started)
-            for v in VARIABLES:
-                # integral over the window; Cov / W estimates the zero-frequency covariance
-                integral = window_sum[v].astype(np.float64) * dt
-                single[v].add(integral)
-                if settings.extrapolate_window:
-                    if window_index % 2 == 0:
-                        previous[v] = integral
-                    else:
-                        double[v].add(previous[v] + integral)
-        for v in VARIABLES:
-            if filled:
-                equal_time[v].add(buffer[v][:, : filled * batch])
-            moments["equal_time"][v].add_block(equal_time[v].covariance())
-            zero_frequency = single[v].covariance() / window
-            if settings.extrapolate_window:
-                # Richardson: C(W) = C0 - c/W + O(W^-2)  =>  C0 ~ 2 C(2W) - C(W)
-                zero_frequency = 2.0 * double[v].covariance() / (2.0 * window) - zero_frequency
-            moments["zero_frequency"][v].add_block(zero_frequency)
+            if engine.runaway():
+                return diverged(elapsed_steps)
+        engine.end_block()
         if progress is not None:
             progress(f"block {block + 1}/{settings.blocks}")
 
-    statistics = {k: {v: moments[k][v].statistics() for v in VARIABLES} for k in KINDS}
-    eigenvalues = {
-        k: {v: np.linalg.eigvalsh(moments[k][v].covariance)[::-1] for v in VARIABLES} for k in KINDS
-    }
+    statistics, eigenvalues = engine.result()
     return RealizationResult(
         statistics, eigenvalues, False, math.nan, time.perf_counter() - started
     )
@@ -285,7 +644,8 @@ def simulate_cell(
     seed : int
         Base seed of the run.
     threads : int, optional
-        BLAS threads for the matrix products (default: leave BLAS as it is).
+        BLAS threads for the matrix products (default: leave BLAS as it is). Results are
+        bit-identical for a fixed thread count.
     progress : bool
         Print progress to stderr when it is a terminal.
     """

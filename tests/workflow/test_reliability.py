@@ -175,7 +175,7 @@ def test_run_summary_counts_diverged_realizations(data_dir, tmp_path):
     cells, settings, seed, paths = _tiny_cells(data_dir, tmp_path)
     out = io.write_netcdf(io.aggregate_cells(paths, cells, settings, seed), tmp_path / "s.nc")
     summary = io.run_summary(out)
-    assert "8 realizations, 2 diverged" in summary
+    assert "16 realizations, 4 diverged" in summary
     assert "activation=linear" in summary and "g=1.5" in summary
 
 

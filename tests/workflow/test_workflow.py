@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import xarray as xr
 import yaml
@@ -59,7 +60,7 @@ def test_tiny_workflow_runs_end_to_end(repo, tmp_path, data_dir):
     sims = xr.open_dataset(tmp_path / "results/simulations.nc")
     assert set(sims.dims) >= {"activation", "N", "g", "sigma2", "realization", "kind", "variable"}
     # linear at g = 1.5 runs away: recorded, not raised
-    assert int(sims.diverged.sel(activation="linear", g=1.5).sum()) == 2
+    assert int(sims.diverged.sel(activation="linear", g=1.5).sum()) == 4  # 2 N x 2 realizations
     assert int(sims.diverged.sel(activation="tanh").sum()) == 0
     theory = xr.open_dataset(tmp_path / "results/theory.nc")
     aligned_sim, aligned_theory = xr.align(sims, theory, join="inner")
@@ -68,7 +69,12 @@ def test_tiny_workflow_runs_end_to_end(repo, tmp_path, data_dir):
         assert (tmp_path / f"results/figures/{name}.pdf").stat().st_size > 0
         assert (tmp_path / f"results/figures/{name}.png").stat().st_size > 0
     assert "git_commit" in sims.attrs and "config" in sims.attrs
-    assert (tmp_path / "results/finite_size.nc").exists() is False  # one N: no scaling fit
+    assert sims.pr_over_n.dims == ("activation", "N", "g", "sigma2", "realization", "kind",
+                                   "variable")
+    assert sims.eigenvalues.sizes["mode"] == 30  # padded to the largest N
+    assert np.isnan(sims.eigenvalues.sel(N=20, mode=25)).all()
+    fit = xr.open_dataset(tmp_path / "results/finite_size.nc")
+    assert set(fit.p_0.dims) == {"activation", "g", "sigma2", "kind", "variable"}
 
     report = tmp_path / "results/report.html"
     out = _snakemake(repo, tmp_path, "--cores", "1", "--configfile", str(data_dir / "tiny.yaml"),

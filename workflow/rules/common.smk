@@ -39,9 +39,9 @@ def cell_files():
 
 
 def simulate_mem_mb(wildcards):
-    """About ten N x N float64 accumulators plus J, with headroom."""
+    """Five N x N float64 arrays (J and the packed accumulators, docs/performance.md) + headroom."""
     n = CELLS[wildcards.cell].N
-    return 300 + int(12 * 8 * n * n / 1e6)
+    return 300 + int(6 * 8 * n * n / 1e6)
 
 
 def simulate_runtime(wildcards):
