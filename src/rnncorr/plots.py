@@ -35,6 +35,7 @@ __all__ = [
     "plot_spectrum",
     "plot_statistics_vs_g",
     "save_figure",
+    "with_estimator_noise",
 ]
 
 #: Okabe–Ito colour-blind-safe palette
@@ -231,15 +232,77 @@ def _spectrum_cell(simulations: xr.Dataset, activation: str) -> dict | None:
     return {"g": g, "N": n, "sigma2": sigma2, "eigenvalues": values[np.isfinite(values)]}
 
 
+def _settings_of(simulations: xr.Dataset):
+    """The simulation settings recorded in an aggregate's ``config`` attribute, or None."""
+    import json
+
+    from rnncorr.config import load_config, simulation_settings
+
+    try:
+        return simulation_settings(load_config(json.loads(simulations.attrs["config"])))
+    except (KeyError, ValueError):
+        return None
+
+
+def with_estimator_noise(population: np.ndarray, settings, seed: int = 0) -> np.ndarray:
+    """Eigenvalues the zero-frequency estimator reports for a known population spectrum.
+
+    Draws independent Gaussian window integrals with covariance diag(population) in the layout
+    of one simulated realization (``blocks`` blocks of ``windows_per_block * trajectories``
+    windows), applies the same estimator (per-block covariance, Richardson 2 C(2W) - C(W) from
+    consecutive pairs when ``extrapolate_window``), pools the blocks and returns the eigenvalues.
+    The spread it adds (Marchenko–Pastur-like) is what separates a simulated histogram from the
+    exact density; temporal correlations between windows are neglected.
+    """
+    rng = np.random.default_rng(seed)
+    n = population.size
+    per_block = settings.windows_per_block * settings.trajectories
+    pooled = np.zeros((n, n))
+    for _ in range(settings.blocks):
+        samples = rng.standard_normal((per_block, n)) * np.sqrt(population)
+        covariance = np.cov(samples, rowvar=False)
+        if settings.extrapolate_window:
+            pairs = samples[0::2] + samples[1::2]
+            covariance = np.cov(pairs, rowvar=False) - covariance  # 2 C(2W) - C(W)
+        pooled += covariance
+    return np.linalg.eigvalsh(pooled / settings.blocks)
+
+
+def _population(g_eff: float, scale: float, n: int) -> np.ndarray:
+    """n eigenvalues at the quantiles (i + 1/2)/n of the linear-network density."""
+    from rnncorr.theory._linear import linear_spectrum_density, linear_spectrum_support
+
+    low, high = linear_spectrum_support(g_eff, scale)
+    grid = np.linspace(low, high, 4001)
+    cumulative = np.concatenate(
+        [
+            [0.0],
+            np.cumsum(
+                np.diff(grid)
+                * 0.5
+                * (
+                    linear_spectrum_density(grid[1:], g_eff, scale)
+                    + linear_spectrum_density(grid[:-1], g_eff, scale)
+                )
+            ),
+        ]
+    )
+    return np.interp((np.arange(n) + 0.5) / n, cumulative / cumulative[-1], grid)
+
+
 def plot_spectrum(simulations: xr.Dataset, theory: xr.Dataset | None = None) -> plt.Figure:
     """Eigenvalues of one simulated zero-frequency covariance of phi against the theory density.
 
     Linear network: the exact density of sigma2 (1 - J)^-1 (1 - J)^-T (Hu & Sompolinsky 2022).
     Nonlinear: the linear-equivalent network, i.e. the same density with g -> g_eff and
-    sigma2 -> a_phi (1 - g_eff^2) (docs/science.md §3, §7). The histogram also carries the
-    estimator's sampling noise (finite number of windows), which broadens it.
+    sigma2 -> a_phi (1 - g_eff^2) (docs/science.md §3, §7). The simulated histogram also
+    carries the estimator's sampling noise (finite number of windows), which broadens it; the
+    dashed histogram applies the same estimator to the theory spectrum
+    (:func:`with_estimator_noise`), so it is the like-for-like comparison.
     """
     from rnncorr.theory._linear import linear_spectrum_density
+
+    settings = _settings_of(simulations)
 
     activations = list(simulations.activation.values)
     colors = _colors(activations)
@@ -277,6 +340,19 @@ def plot_spectrum(simulations: xr.Dataset, theory: xr.Dataset | None = None) -> 
                     ax.plot(
                         grid, density, color="black", lw=1.1, label="theory", gid="theory:density"
                     )
+                    if settings is not None:
+                        noisy = with_estimator_noise(_population(g_eff, scale, cell["N"]), settings)
+                        ax.hist(
+                            noisy,
+                            bins=30,
+                            density=True,
+                            histtype="step",
+                            color="black",
+                            ls="--",
+                            lw=0.9,
+                            label="theory + estimator noise",
+                            gid="theory:noisy",
+                        )
             ax.set_title(f"{activation}, g = {cell['g']:g}, N = {cell['N']}")
             ax.set_xlabel(r"eigenvalue of $C_\phi(\omega = 0)$")
             ax.set_ylabel("density")
