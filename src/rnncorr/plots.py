@@ -117,7 +117,7 @@ def plot_pr_vs_g(simulations: xr.Dataset, theory: xr.Dataset | None = None) -> p
                 ax.set_title(rf"{KIND_TITLES.get(kind, kind)}, $\sigma^2$ = {sigma2:g}")
                 ax.set_xlabel(r"coupling $g$")
                 ax.set_ylabel(r"$\mathrm{PR}_\phi / N$")
-        axes[0, -1].legend(loc="best", frameon=False, ncols=1)
+        _legend_activations_and_sizes(fig, colors, simulations.N.values)
     return fig
 
 
@@ -132,6 +132,28 @@ def _points(ax, x, y, yerr, **kwargs):
     """Simulation points: open markers with standard-error bars, the style of every figure."""
     style = {"ls": "none", "mfc": "white", "capsize": 1.5, "lw": 0.8, "ms": 3.5, "marker": "o"}
     return ax.errorbar(x, y, yerr=yerr, **{**style, **kwargs})
+
+
+def _legend_activations_and_sizes(fig: plt.Figure, colors: dict[str, str], sizes) -> None:
+    """One compact legend below the panels: a colour per activation, a marker per N."""
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=c, lw=1.5, label=a) for a, c in colors.items()]
+    handles += [
+        Line2D(
+            [],
+            [],
+            color="grey",
+            marker=MARKERS[k % len(MARKERS)],
+            mfc="white",
+            ls="none",
+            label=f"N = {int(n)}",
+        )
+        for k, n in enumerate(sizes)
+    ]
+    fig.legend(
+        handles=handles, loc="outside lower center", ncols=min(len(handles), 4), frameon=False
+    )
 
 
 def _noisy_sigma2(simulations: xr.Dataset) -> float:
