@@ -14,6 +14,7 @@ include: "workflow/rules/simulate.smk"
 include: "workflow/rules/theory.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/trained.smk"
+include: "workflow/rules/random_mode.smk"
 
 
 # cheap rules run on the submitting machine, not through a cluster scheduler
@@ -28,4 +29,5 @@ rule all:
     input:
         final_outputs(),
         trained_outputs(),
+        random_mode_outputs(),
     default_target: True

@@ -45,6 +45,45 @@ def _activation(args: argparse.Namespace):
     return get_activation(args.activation, **params)
 
 
+def _add_connectivity_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("connectivity (docs/random_mode.md)")
+    group.add_argument(
+        "--connectivity",
+        choices=("iid", "random_mode"),
+        default="iid",
+        help="coupling ensemble (default iid); with random_mode, --g is g_eff (N Var J_ij = g^2)",
+    )
+    group.add_argument(
+        "--modes-ratio", type=float, dest="modes_ratio", help="alpha = M/N > 0 (random_mode)"
+    )
+    group.add_argument(
+        "--spectrum",
+        choices=("constant", "exponential", "step"),
+        help="shape of D_a (random_mode; default constant)",
+    )
+    group.add_argument("--beta", type=float, help="exponential: D_a ~ exp(-beta a/M), beta >= 0")
+    group.add_argument(
+        "--step-fraction",
+        type=float,
+        dest="step_fraction",
+        help="step spectrum: fraction of non-zero modes, in (0, 1]",
+    )
+    group.add_argument("--overlap", type=float, help="left-right mode overlap rho in [0, 1)")
+
+
+def _connectivity(args: argparse.Namespace):
+    from rnncorr.connectivity import connectivity_from_args
+
+    return connectivity_from_args(
+        args.connectivity,
+        args.modes_ratio,
+        args.spectrum,
+        args.beta,
+        args.step_fraction,
+        args.overlap,
+    )
+
+
 def _simulate(args: argparse.Namespace) -> int:
     from rnncorr import io, simulate
 
@@ -66,6 +105,23 @@ def _simulate(args: argparse.Namespace) -> int:
             "--duration too short: each block must hold at least 2 windows "
             f"(blocks {settings.blocks}, window {settings.window})"
         )
+    connectivity = _connectivity(args)
+    if connectivity.kind != "iid":
+        from rnncorr import random_mode
+
+        dataset = random_mode.simulate_random_mode_cell(
+            _activation(args),
+            args.N,
+            args.g,
+            args.sigma2,
+            connectivity,
+            settings,
+            args.seed,
+            threads=args.threads,
+        )
+        io.write_netcdf(dataset, args.out)
+        print(random_mode.cell_summary(dataset) + f"\n-> {args.out}")
+        return 0
     cell = Cell(_activation(args), args.N, args.g, args.sigma2)
     result = simulate.simulate_cell(cell, settings, args.seed, threads=args.threads)
     dataset = io.cell_dataset(result)
@@ -88,10 +144,18 @@ def _simulate(args: argparse.Namespace) -> int:
 def _theory(args: argparse.Namespace) -> int:
     from rnncorr import theory
 
-    result = theory.solve(_activation(args), args.g, args.sigma2, noise_tau=args.noise_tau)
-    out = result.to_dict()
-    if args.N is not None:
-        out["finite_n"] = result.finite_n(args.N)
+    connectivity = _connectivity(args)
+    if connectivity.kind != "iid":
+        if args.noise_tau or args.N is not None:
+            raise ValueError("--connectivity random_mode takes neither --noise-tau nor --N")
+        from rnncorr.random_mode import random_mode_theory
+
+        out = random_mode_theory(_activation(args), args.g, args.sigma2, connectivity)
+    else:
+        result = theory.solve(_activation(args), args.g, args.sigma2, noise_tau=args.noise_tau)
+        out = result.to_dict()
+        if args.N is not None:
+            out["finite_n"] = result.finite_n(args.N)
     if args.format == "json":
         print(json.dumps(out))
     else:
@@ -145,6 +209,7 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--float32", action="store_true", help="integrate in float32")
     sim.add_argument("--threads", type=int, default=None, help="BLAS threads")
     sim.add_argument("--out", required=True, help="output netCDF file")
+    _add_connectivity_args(sim)
     sim.set_defaults(handler=_simulate)
 
     th = sub.add_parser("theory", help="large-N theory of one parameter set")
@@ -158,6 +223,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     th.add_argument("--N", type=int, default=None, help="add the finite-N prediction")
     th.add_argument("--format", choices=("json", "text"), default="json")
+    _add_connectivity_args(th)
     th.set_defaults(handler=_theory)
 
     tr = sub.add_parser("trained", help="trained attractor network: theory vs closed-loop Jacobian")
