@@ -18,8 +18,9 @@ from rnncorr.simulate import simulate_cell
 pytestmark = pytest.mark.slow
 
 N = 200
-SETTINGS = SimulationSettings(realizations=4, trajectories=16, duration=1600, burn_in=40, dt=0.2,
-                              blocks=8, window=40)
+SETTINGS = SimulationSettings(
+    realizations=4, trajectories=16, duration=1600, burn_in=40, dt=0.2, blocks=8, window=40
+)
 ACTIVATIONS = [get_activation("tanh"), get_activation("power", alpha=0.5)]
 
 

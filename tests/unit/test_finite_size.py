@@ -28,9 +28,15 @@ def test_fit_pr_scaling_on_synthetic_realizations(rng):
     dims = ("activation", "N", "g", "sigma2", "kind", "variable", "realization")
     sims = xr.Dataset(
         {"pr_over_n": (dims, pr / sizes[None, :, None, None, None, None, None])},
-        coords={"activation": ["linear"], "N": sizes, "g": [0.3, 0.5], "sigma2": [1.0],
-                "kind": ["zero_frequency"], "variable": ["x", "phi"],
-                "realization": np.arange(realizations)},
+        coords={
+            "activation": ["linear"],
+            "N": sizes,
+            "g": [0.3, 0.5],
+            "sigma2": [1.0],
+            "kind": ["zero_frequency"],
+            "variable": ["x", "phi"],
+            "realization": np.arange(realizations),
+        },
     )
     fit = fit_pr_scaling(sims, with_p1=False)
     assert np.all(np.abs(fit.p_0 - p_0) < 4 * fit.p_0_se)

@@ -69,16 +69,31 @@ def test_tiny_workflow_runs_end_to_end(repo, tmp_path, data_dir):
         assert (tmp_path / f"results/figures/{name}.pdf").stat().st_size > 0
         assert (tmp_path / f"results/figures/{name}.png").stat().st_size > 0
     assert "git_commit" in sims.attrs and "config" in sims.attrs
-    assert sims.pr_over_n.dims == ("activation", "N", "g", "sigma2", "realization", "kind",
-                                   "variable")
+    assert sims.pr_over_n.dims == (
+        "activation",
+        "N",
+        "g",
+        "sigma2",
+        "realization",
+        "kind",
+        "variable",
+    )
     assert sims.eigenvalues.sizes["mode"] == 30  # padded to the largest N
     assert np.isnan(sims.eigenvalues.sel(N=20, mode=25)).all()
     fit = xr.open_dataset(tmp_path / "results/finite_size.nc")
     assert set(fit.p_0.dims) == {"activation", "g", "sigma2", "kind", "variable"}
 
     report = tmp_path / "results/report.html"
-    out = _snakemake(repo, tmp_path, "--cores", "1", "--configfile", str(data_dir / "tiny.yaml"),
-                     "--report", str(report))
+    out = _snakemake(
+        repo,
+        tmp_path,
+        "--cores",
+        "1",
+        "--configfile",
+        str(data_dir / "tiny.yaml"),
+        "--report",
+        str(report),
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     html = report.read_text(errors="replace")
     for name in FIGURES:
