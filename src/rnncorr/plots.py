@@ -27,6 +27,7 @@ from rnncorr.estimators import mean_and_standard_error  # noqa: E402
 __all__ = [
     "FIGURES",
     "PALETTE",
+    "draw_figure",
     "make_figure",
     "plot_finite_size_scaling",
     "plot_linear_vs_nonlinear",
@@ -616,6 +617,19 @@ FIGURES: dict[str, Callable[[xr.Dataset, xr.Dataset | None], plt.Figure]] = {
     "linear_vs_nonlinear": plot_linear_vs_nonlinear,
     "finite_size_scaling": plot_finite_size_scaling,
 }
+
+
+def draw_figure(
+    figures: dict[str, Callable[[xr.Dataset], plt.Figure]], name: str, data: str | Path | xr.Dataset
+) -> plt.Figure:
+    """Draw ``figures[name]`` from one dataset (a path or an open dataset); names are checked."""
+    if name not in figures:
+        raise ValueError(f"unknown figure {name!r}; allowed: {', '.join(figures)}")
+    if isinstance(data, xr.Dataset):
+        return figures[name](data)
+    with xr.open_dataset(data) as opened:
+        loaded = opened.load()
+    return figures[name](loaded)
 
 
 def make_figure(name: str, simulations: str | Path, theory: str | Path | None) -> plt.Figure:

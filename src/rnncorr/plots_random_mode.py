@@ -24,7 +24,7 @@ from matplotlib.lines import Line2D
 
 from rnncorr.connectivity import singular_value_participation
 from rnncorr.estimators import mean_and_standard_error
-from rnncorr.plots import PALETTE, _points, _style, save_figure
+from rnncorr.plots import PALETTE, _points, _style, draw_figure, save_figure
 
 __all__ = ["RANDOM_MODE_FIGURES", "make_random_mode_figure", "plot_random_mode_pr", "save_figure"]
 
@@ -140,10 +140,4 @@ RANDOM_MODE_FIGURES: dict[str, Callable[[xr.Dataset], plt.Figure]] = {
 
 def make_random_mode_figure(name: str, data: str | Path | xr.Dataset) -> plt.Figure:
     """Draw the figure called ``name`` from ``random_mode.nc`` (a path or an open dataset)."""
-    if name not in RANDOM_MODE_FIGURES:
-        raise ValueError(f"unknown figure {name!r}; allowed: {', '.join(RANDOM_MODE_FIGURES)}")
-    if isinstance(data, xr.Dataset):
-        return RANDOM_MODE_FIGURES[name](data)
-    with xr.open_dataset(data) as opened:
-        loaded = opened.load()
-    return RANDOM_MODE_FIGURES[name](loaded)
+    return draw_figure(RANDOM_MODE_FIGURES, name, data)

@@ -24,7 +24,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from rnncorr.plots import MARKERS, PALETTE, _colors, _style, save_figure
+from rnncorr.plots import MARKERS, PALETTE, _colors, _style, draw_figure, save_figure
 from rnncorr.trained import STATUSES
 
 __all__ = [
@@ -265,10 +265,4 @@ TRAINED_FIGURES: dict[str, Callable[[xr.Dataset], plt.Figure]] = {
 
 def make_trained_figure(name: str, trained: str | Path | xr.Dataset) -> plt.Figure:
     """Draw the figure called ``name`` from ``trained.nc`` (a path or an open dataset)."""
-    if name not in TRAINED_FIGURES:
-        raise ValueError(f"unknown figure {name!r}; allowed: {', '.join(TRAINED_FIGURES)}")
-    if isinstance(trained, xr.Dataset):
-        return TRAINED_FIGURES[name](trained)
-    with xr.open_dataset(trained) as opened:
-        data = opened.load()
-    return TRAINED_FIGURES[name](data)
+    return draw_figure(TRAINED_FIGURES, name, trained)
