@@ -44,6 +44,7 @@ __all__ = [
     "git_commit",
     "merge_theory",
     "provenance",
+    "publish",
     "run_summary",
     "theory_dataset",
     "write_netcdf",
@@ -167,6 +168,15 @@ def cell_dataset(result: Any, config: Mapping[str, Any] | None = None) -> xr.Dat
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
+def publish(tmp: str | Path, path: str | Path) -> None:
+    """Give a finished temporary file the usual permissions (mkstemp makes it 0600), then
+    rename it onto ``path`` atomically."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, path)
+
+
 def write_netcdf(dataset: xr.Dataset, path: str | Path) -> Path:
     """Write atomically: a temporary file in the same folder, then ``os.replace``."""
     path = Path(path)
@@ -175,7 +185,7 @@ def write_netcdf(dataset: xr.Dataset, path: str | Path) -> Path:
     os.close(handle)
     try:
         dataset.to_netcdf(tmp, engine="netcdf4")
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

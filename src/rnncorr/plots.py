@@ -23,6 +23,7 @@ import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
 from rnncorr.estimators import mean_and_standard_error  # noqa: E402
+from rnncorr.io import publish  # noqa: E402
 
 __all__ = [
     "FIGURES",
@@ -653,7 +654,7 @@ def save_figure(figure: plt.Figure, path: str | Path) -> Path:
     os.close(handle)
     try:
         figure.savefig(tmp, format=path.suffix.lstrip("."), metadata=_metadata(path.suffix))
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
