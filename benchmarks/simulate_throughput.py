@@ -19,6 +19,13 @@ NEST (optional extra ``rnncorr[bench]``): when ``import nest`` works in this int
 ``--nest-python``, the same network (N=500, tanh, g=0.5, sigma2=1, dt=0.1, one thread) is built
 from ``tanh_rate_ipn`` neurons and ``rate_connection_delayed`` synapses and its neuron-steps
 per second are printed next to the engine's. NEST advances one trajectory per network (B=1).
+
+``--backend torch`` (optional extra ``rnncorr[gpu]``) measures the torch engine
+(``rnncorr.simulate_torch``) on ``--device`` (cuda by default) against torch's own ``J @ X`` on
+that device, with the same columns. On CUDA the rates are per wall second with the device
+synchronized before and after each timing (CPU time means nothing there), the matmul rate is
+the best of eager products and products replayed from a CUDA graph (the engine replays graphs
+too), and "mem MB" is torch's peak of allocated device memory.
 """
 
 from __future__ import annotations
@@ -42,11 +49,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from rnncorr import get_activation  # noqa: E402
 from rnncorr.config import SimulationSettings  # noqa: E402
-from rnncorr.simulate import _Engine  # noqa: E402
+from rnncorr.simulate import _engine_class  # noqa: E402
 
 DT = 0.1
 CLOCK = 0  # index into clocks(): 0 = process CPU time (default), 1 = wall clock
 SAMPLE_INTERVAL = 1.0  # config/paper.yaml
+BACKEND = {"name": "numpy", "device": "cuda"}  # set by --backend, --device
+GRAPH_PRODUCTS = 32  # products per CUDA graph in the torch matmul reference
 
 
 def machine_description() -> str:
@@ -64,10 +73,23 @@ def machine_description() -> str:
         if i["user_api"] == "blas"
     )
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (
+    text = (
         f"CPU: {cpu}, {os.cpu_count()} logical cores, load average {load}\n"
         f"Python {platform.python_version()}, numpy {np.__version__}; BLAS: {blas}"
     )
+    if BACKEND["name"] == "torch":
+        import torch
+
+        text += f"\ntorch {torch.__version__}, device {BACKEND['device']}"
+        if BACKEND["device"] == "cuda":
+            props = torch.cuda.get_device_properties(0)
+            text += (
+                f": {props.name}, {props.total_memory / 2**30:.0f} GiB, "
+                f"{props.multi_processor_count} SMs, CUDA {torch.version.cuda}"
+            )
+        else:
+            text += f", {torch.get_num_threads()} threads"
+    return text
 
 
 def settings_for(batch: int, dtype: str, integrator: str, steps: int) -> SimulationSettings:
@@ -83,40 +105,119 @@ def settings_for(batch: int, dtype: str, integrator: str, steps: int) -> Simulat
         extrapolate_window=True,
         sample_interval=SAMPLE_INTERVAL,
         float32=dtype == "float32",
+        backend=BACKEND["name"],
+        device=BACKEND["device"],
     )
 
 
 def build_engine(n, batch, dtype, integrator, steps, activation="tanh", g=0.5, sigma2=1.0):
     settings = settings_for(batch, dtype, integrator, steps)
-    return _Engine(
+    return _engine_class(settings)(
         get_activation(activation), n, g, sigma2, settings, np.random.SeedSequence([n, batch])
     )
 
 
-def flush_period(engine: _Engine) -> int:
-    """Steps between two dsyrk folds of the equal-time buffer."""
+def synchronize() -> None:
+    """Wait for queued GPU work (torch on CUDA); nothing to wait for otherwise."""
+    if BACKEND["name"] == "torch" and BACKEND["device"] == "cuda":
+        import torch
+
+        torch.cuda.synchronize()
+
+
+def flush_period(engine) -> int:
+    """Steps between two folds of the equal-time sample buffer."""
     return engine.slots * engine.sample_every
 
 
+#: matmul layouts: J @ X with X (N, B); X^T @ J^T with J stored C order (J^T a transposed
+#: view); X^T @ K with K = J^T stored C order (the numpy engine's layout, the fastest here)
+LAYOUTS = ("columns", "rows", "rows_stored")
+
+
 def matmul_timers(n: int, batch: int, dtype: str):
-    """numpy's J @ X in both layouts: X as (N, B) C order, and the engine's (B, N) rows."""
+    """The library's own J @ X (numpy, or torch on the device) in each of ``LAYOUTS``."""
+    if BACKEND["name"] == "torch":
+        return torch_matmul_timers(n, batch, dtype)
     rng = np.random.default_rng(0)
     coupling = rng.standard_normal((n, n)).astype(dtype)
     columns = rng.standard_normal((n, batch)).astype(dtype)
     rows = np.ascontiguousarray(columns.T)
     out_columns, out_rows = np.empty_like(columns), np.empty_like(rows)
     transposed = coupling.T
+    stored = np.ascontiguousarray(transposed)
 
     def timer(layout: str, steps: int) -> np.ndarray:
         start = clocks()
         if layout == "columns":
             for _ in range(steps):
                 np.matmul(coupling, columns, out=out_columns)  # J @ X
-        else:
+        elif layout == "rows":
             for _ in range(steps):
                 np.matmul(rows, transposed, out=out_rows)  # (J @ X)^T = X^T @ J^T
+        else:
+            for _ in range(steps):
+                np.matmul(rows, stored, out=out_rows)  # X^T @ K, K = J^T in C order
         return clocks() - start
 
+    timer.layouts = LAYOUTS
+    return timer
+
+
+def torch_matmul_timers(n: int, batch: int, dtype: str):
+    """torch's J @ X on the device, the same layouts; on CUDA also replayed from a graph."""
+    import torch
+
+    device = torch.device(BACKEND["device"])
+    generator = torch.Generator(device=device).manual_seed(0)
+    kind = getattr(torch, dtype)
+
+    def randn(*shape):
+        return torch.randn(shape, generator=generator, device=device, dtype=kind)
+
+    coupling, columns = randn(n, n), randn(n, batch)
+    rows = columns.T.contiguous()
+    transposed = coupling.T
+    stored = transposed.contiguous()
+    out_columns, out_rows = torch.empty_like(columns), torch.empty_like(rows)
+    products = {
+        "columns": lambda: torch.matmul(coupling, columns, out=out_columns),
+        "rows": lambda: torch.matmul(rows, transposed, out=out_rows),
+        "rows_stored": lambda: torch.matmul(rows, stored, out=out_rows),
+    }
+    layouts = list(LAYOUTS)
+    graphs = {}
+    if device.type == "cuda":
+        for layout in LAYOUTS:
+            product = products[layout]
+            side = torch.cuda.Stream()  # warm-up on a side stream, as for the engine's graphs
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side):
+                product()
+            torch.cuda.current_stream().wait_stream(side)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):
+                for _ in range(GRAPH_PRODUCTS):
+                    product()
+            graphs[f"{layout}_graph"] = graph
+        layouts += list(graphs)
+
+    def timer(layout: str, steps: int) -> np.ndarray:
+        synchronize()
+        start = clocks()
+        if layout in graphs:
+            replays = max(1, round(steps / GRAPH_PRODUCTS))
+            for _ in range(replays):
+                graphs[layout].replay()
+            synchronize()
+            return (clocks() - start) * steps / (replays * GRAPH_PRODUCTS)
+        product = products[layout]
+        for _ in range(steps):
+            product()
+        synchronize()
+        return clocks() - start
+
+    timer.layouts = tuple(layouts)
     return timer
 
 
@@ -129,14 +230,35 @@ def clocks() -> np.ndarray:
     return np.array([time.process_time(), time.perf_counter()])
 
 
-def time_engine(engine: _Engine) -> np.ndarray:
+def time_engine(engine) -> np.ndarray:
+    synchronize()
     start = clocks()
     engine.record_window()
+    synchronize()
     return clocks() - start
 
 
 def engine_memory(n, batch, dtype, integrator) -> float:
-    """tracemalloc peak (MB) of building an engine, one short window and one block end."""
+    """tracemalloc peak (MB) of building an engine, one short window and one block end.
+
+    torch: peak allocated device memory on CUDA; NaN on the CPU (tracemalloc does not see
+    torch's allocations).
+    """
+    if BACKEND["name"] == "torch":
+        if BACKEND["device"] != "cuda":
+            return math.nan
+        import torch
+
+        torch.cuda.synchronize()
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+        engine = build_engine(n, batch, dtype, integrator, steps=20)
+        engine.record_window()
+        engine.record_window()
+        engine.end_block()
+        torch.cuda.synchronize()
+        del engine
+        return torch.cuda.max_memory_allocated() / 2**20
     tracemalloc.start()
     try:
         engine = build_engine(n, batch, dtype, integrator, steps=20)
@@ -157,26 +279,32 @@ def measure(n, batch, dtype, integrators, target, repeats):
     the dsyrk folds are included in proportion; engine and matmul timings are interleaved so
     that both see the same machine load. The matmul rate is the better of numpy's two layouts.
     """
+    torch = BACKEND["name"] == "torch"
+    warm, probe_steps = (64, 64) if torch else (3, 10)  # torch: whole chunks, graphs captured
     probe = build_engine(n, batch, dtype, "euler", steps=10)
     period = flush_period(probe)
-    probe.burn_in(3)
+    probe.burn_in(warm)
+    synchronize()
     started = time.perf_counter()
-    probe.burn_in(10)
-    per_step = (time.perf_counter() - started) / 10
+    probe.burn_in(probe_steps)
+    synchronize()
+    per_step = (time.perf_counter() - started) / probe_steps
     del probe
     steps = max(1, math.ceil(target / per_step / period)) * period
     engines = {i: build_engine(n, batch, dtype, i, steps) for i in integrators}
     for engine in engines.values():
         engine.burn_in(20)
+        if torch:
+            engine.record_window()  # captures the window's CUDA graphs before timing
     matmul = matmul_timers(n, batch, dtype)
-    layouts = ("columns", "rows")
+    layouts = matmul.layouts
     best = {key: np.full(2, math.inf) for key in (*layouts, *integrators)}
     for _ in range(repeats):
         for layout in layouts:
             best[layout] = np.minimum(best[layout], matmul(layout, steps))
         for integrator, engine in engines.items():
             best[integrator] = np.minimum(best[integrator], time_engine(engine))
-    best["matmul"] = np.minimum(best["columns"], best["rows"])
+    best["matmul"] = np.min([best[layout] for layout in layouts], axis=0)
     work = n * batch * steps
     rates = {key: work / seconds[CLOCK] for key, seconds in best.items()}
     rates.update({f"{key}_wall": work / seconds[1] for key, seconds in best.items()})
@@ -426,6 +554,15 @@ def main(argv=None) -> None:
     parser.add_argument("--dtypes", nargs="+", default=["float64", "float32"])
     parser.add_argument("--integrators", nargs="+", default=["euler", "heun"])
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
+    parser.add_argument(
+        "--backend",
+        choices=("numpy", "torch"),
+        default="numpy",
+        help="engine and matmul reference: numpy (default) or torch (rnncorr[gpu])",
+    )
+    parser.add_argument(
+        "--device", choices=("cuda", "cpu"), default="cuda", help="device of --backend torch"
+    )
     parser.add_argument("--repeats", type=int, default=5, help="best of this many (default 5)")
     parser.add_argument("--target", type=float, default=0.2, help="seconds per timing")
     parser.add_argument(
@@ -449,6 +586,18 @@ def main(argv=None) -> None:
 
     global CLOCK
     CLOCK = 1 if args.wall else 0
+    BACKEND.update(name=args.backend, device=args.device)
+    if args.backend == "torch":
+        import torch
+
+        from rnncorr.simulate_torch import torch_device
+
+        torch_device(settings_for(1, "float64", "euler", 10))  # a clear error without a GPU
+        if args.device == "cuda":
+            CLOCK = 1  # GPU work: wall clock, synchronized
+        else:
+            torch.set_num_threads(args.threads)
+        args.no_nest = True  # NEST is a CPU comparison
     if args.nest_child:
         print(json.dumps(nest_child(500, 0.5, 1.0, args.nest_ms)), flush=True)
         return
@@ -463,10 +612,16 @@ def main(argv=None) -> None:
         f"BLAS threads: {args.threads}; dt = {DT}, sample_interval = {SAMPLE_INTERVAL}, tanh, "
         "g = 0.5, sigma2 = 1"
     )
-    results: dict = {"machine": machine_description(), "threads": args.threads}
+    results: dict = {
+        "machine": machine_description(),
+        "threads": args.threads,
+        "backend": dict(BACKEND),
+        "clock": ("cpu", "wall")[CLOCK],
+    }
     with threadpool_limits(args.threads, user_api="blas"):
         results["sweep"] = run_sweep(args)
-    results["cost"] = cost_model(results["sweep"], args.cost_config)
+    if args.backend == "numpy":  # the cost model is that of CPU cluster jobs
+        results["cost"] = cost_model(results["sweep"], args.cost_config)
     if not args.no_nest:
         results["nest"] = run_nest(args)
     if args.memory:

@@ -17,12 +17,14 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
 
 from rnncorr.activations import Activation, get_activation
+
+if TYPE_CHECKING:
+    import jsonschema
 
 __all__ = [
     "Cell",
@@ -56,6 +58,10 @@ def _schema() -> dict[str, Any]:
 @functools.cache
 def _validator_class() -> type:
     """Draft 2020-12 validator that fills in each ``default`` and takes only ints as integers."""
+    # imported here: the simulation modules import this one, and a GPU node running only
+    # ``simulate`` need not have jsonschema
+    import jsonschema
+
     base = jsonschema.Draft202012Validator
     check_properties = base.VALIDATORS["properties"]
 
@@ -175,6 +181,11 @@ def _check_semantics(config: dict[str, Any]) -> None:
             "invalid config key 'theory.g_dense': stop must exceed start; allowed: "
             "{start >= 0, stop > start, num >= 2}"
         )
+    if config["theory"]["site_term"]["samples"] == 1:
+        raise ConfigError(
+            "invalid config key 'theory.site_term.samples': a mean with a standard error needs "
+            "2 samples; allowed: 0 (off) or an integer >= 2"
+        )
 
 
 def activation_from_entry(entry: Mapping[str, Any]) -> Activation:
@@ -188,6 +199,10 @@ class SimulationSettings:
 
     Time is split as burn-in, then ``blocks`` blocks, each of ``windows_per_block`` windows of
     ``steps_per_window`` steps. Recorded time is therefore rounded down to whole windows.
+
+    ``backend`` picks the engine: ``numpy`` (:mod:`rnncorr.simulate`, CPU, BLAS) or ``torch``
+    (:mod:`rnncorr.simulate_torch`, on ``device`` ``cuda``, or ``cpu`` when asked for). The two
+    agree within statistical error, not bit for bit; ``device`` is ignored by numpy.
     """
 
     realizations: int = 4
@@ -201,6 +216,8 @@ class SimulationSettings:
     extrapolate_window: bool = True
     sample_interval: float = 1.0
     float32: bool = False
+    backend: str = "numpy"
+    device: str = "cuda"
 
     @property
     def steps_per_window(self) -> int:
@@ -225,7 +242,16 @@ class SimulationSettings:
         return self.windows_per_block * self.steps_per_window // max(1, self.sample_every)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The settings as stored in provenance and passed to jobs.
+
+        ``backend`` and ``device`` appear only for the torch backend: numpy runs keep the
+        settings (and so the job parameters and stored provenance) they had before these keys
+        existed, and are not rerun.
+        """
+        settings = asdict(self)
+        if self.backend == "numpy":
+            del settings["backend"], settings["device"]
+        return settings
 
 
 def simulation_settings(config: Mapping[str, Any]) -> SimulationSettings:

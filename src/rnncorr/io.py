@@ -268,9 +268,15 @@ def theory_dataset(
     g_values: Sequence[float],
     sigma2_values: Sequence[float],
     settings: Mapping[str, Any] | None = None,
+    site_offsets: Mapping[tuple[str, float, float], tuple[float, float]] | None = None,
 ) -> xr.Dataset:
     """Theory results (:class:`rnncorr.theory.TheoryResult`) on (activation, g, sigma2, kind,
-    variable)."""
+    variable).
+
+    ``site_offsets`` maps (activation, g, sigma2) to the site term of p_0 and its standard error
+    (``rnncorr.theory._heterogeneous.site_offsets``): variables ``p_0_site``, ``p_0_site_se``
+    (of phi; NaN where not given).
+    """
     shape = (len(activations), len(g_values), len(sigma2_values))
     stats = {s: np.full((*shape, len(KINDS), len(VARIABLES)), np.nan) for s in STATISTIC_NAMES[:4]}
     scalars = {s: np.full(shape, np.nan) for s in ("delta0", "s0", "g_eff")}
@@ -307,6 +313,19 @@ def theory_dataset(
         ("nc2_1", "zero-frequency E[nc2] = nc2 + nc2_1 / N + O(1/N^2)"),
     ):
         data[name] = ((*dims, "variable"), corrections[name], {"long_name": long_name})
+    site = {name: np.full(shape, np.nan) for name in ("p_0_site", "p_0_site_se")}
+    for (activation, g, sigma2), (mean, se) in (site_offsets or {}).items():
+        i, j, k = index[(activation, float(g), float(sigma2))]
+        site["p_0_site"][i, j, k], site["p_0_site_se"][i, j, k] = mean, se
+    data["p_0_site"] = (
+        dims,
+        site["p_0_site"],
+        {
+            "long_name": "site-heterogeneity term of p_0 of phi, E[PR_het - PR_hom] "
+            "(docs/finite_size.md §8.4); p_0 + p_0_site is the nonlinear 1/N offset"
+        },
+    )
+    data["p_0_site_se"] = (dims, site["p_0_site_se"], {"long_name": "standard error of p_0_site"})
     data["delta0"] = (dims, scalars["delta0"], {"long_name": "single-site variance <x^2>"})
     data["s0"] = (dims, scalars["s0"], {"long_name": "mean gain <phi'(x)>"})
     data["g_eff"] = (dims, scalars["g_eff"], {"long_name": "effective coupling g <phi'>"})

@@ -538,8 +538,10 @@ def plot_finite_size_scaling(
 
     Left: PR/N against 1/N at a few g per activation: simulation points (mean +- s.e. over J),
     the N = infinity theory (filled marker at 1/N = 0) and the theory's 1/N line
-    p_inf + p_0 / N. Right: p_0 fitted from the simulations, PR(N) = N p_inf + p_0, against g,
-    with the predicted p_0(g) of the linear-equivalent network (lines).
+    p_inf + (p_0 + p_0_site) / N. Right: p_0 fitted from the simulations, PR(N) = N p_inf + p_0,
+    against g, with the predicted p_0(g) of the homogeneous linear-equivalent network (solid
+    lines) and, at the grid's g, p_0 + p_0_site with the site-heterogeneity term (open diamonds,
+    dashed; docs/finite_size.md §8.4).
     """
     from rnncorr.finite_size import fit_pr_scaling
 
@@ -574,6 +576,8 @@ def plot_finite_size_scaling(
                     th = theory.sel(activation=activation, g=g, sigma2=sigma2)
                     p_inf = float(th.pr_over_n.sel(kind="zero_frequency", variable="phi"))
                     p_0 = float(th.p_0.sel(variable="phi"))
+                    if "p_0_site" in th and np.isfinite(th.p_0_site):
+                        p_0 += float(th.p_0_site)  # the site term (finite_size.md §8.4)
                     left.plot(
                         inverse,
                         p_inf + p_0 * inverse,
@@ -597,6 +601,23 @@ def plot_finite_size_scaling(
                 right.plot(
                     curve.g.values, curve.values, color=color, lw=1.1, gid=f"theory_p0:{activation}"
                 )
+                if "p_0_site" in theory:
+                    site = theory.sel(activation=activation, sigma2=sigma2)
+                    total = curve + site.p_0_site
+                    known = np.isfinite(total.values)
+                    right.errorbar(
+                        total.g.values[known],
+                        total.values[known],
+                        yerr=site.p_0_site_se.values[known],
+                        color=color,
+                        marker="D",
+                        mfc="white",
+                        ms=3.5,
+                        lw=0.8,
+                        ls="--",
+                        capsize=1.5,
+                        gid=f"theory_p0_site:{activation}",
+                    )
         left.set_xlabel(r"$1/N$")
         left.set_ylabel(r"$\mathrm{PR}_\phi/N$ (zero frequency)")
         left.legend(frameon=False, fontsize=6, ncols=2)

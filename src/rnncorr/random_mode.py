@@ -76,6 +76,8 @@ _SIM_KEYS = (
     "extrapolate_window",
     "sample_interval",
     "float32",
+    "backend",
+    "device",
 )
 
 

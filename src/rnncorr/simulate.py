@@ -15,14 +15,17 @@ network: (1 - A) factorises as (1 - e^{-dt})(1 - J)(1 + c J), cancelling the noi
 
 Implementation (docs/performance.md has the measurements behind every choice):
 
-* B noise trajectories of one J are advanced together; the state is stored as (B, N) C-order
-  arrays (= (N, B) Fortran order), so that BLAS sees column-major N x B matrices without copies.
-* Each step is BLAS gemm with the leak folded into ``beta``: ``x <- decay x + gain J p`` is one
-  ``?gemm(alpha=gain, J, p, beta=decay, x)`` (``?gemv`` for B = 1); the noise is added by
-  ``?axpy``. Heun's corrector is written as ``x <- x* + (gain / 2) J (phi(x*) - phi(x))``, again
-  one gemm into x*, so a Heun step is two products plus five passes over the N x B state.
+* B noise trajectories of one J are advanced together, as the rows of (B, N) C-order arrays.
+* The product is numpy's ``matmul``: the rows of gain J p are p @ K, K = gain J^T with
+  gain = 1 - e^{-dt} folded in once, K stored in the layout numpy's BLAS multiplies fastest
+  (C order for B > 1; for B = 1 a transposed view of C-order gain J, which becomes one gemv).
+  The new x goes into a second state buffer, ``x' = p @ K + sd n + e x`` (the noise and the
+  leak by ``?axpy``), and the two buffers swap. Heun's corrector adds
+  ``(1/2) (phi(x*) - phi(x)) @ K`` to x* through a scratch buffer: a Heun step is two
+  products plus six passes over the B x N state, an Euler step one product and two passes.
 * phi is evaluated in place by :func:`phi_kernel` (no temporaries; tanh in float64 through
-  ``expm1``, twice as fast as ``np.tanh`` where numpy has no SIMD tanh; within 3 ulp of it).
+  ``expm1``, faster than ``np.tanh`` where numpy has no SIMD float64 tanh (up to 2x; 8 % in
+  the latest measurement, docs/performance.md); within 3 ulp of it).
 * Noise is drawn by an SFC64 generator (about 25 % faster normals than PCG64), in the simulation
   dtype.
 
@@ -53,6 +56,10 @@ the noise (SFC64): first the initial state as a (B, N) array of standard normals
 (B, N) array per step (element [b, i]: trajectory b, unit i). The cell key is a hash of the
 rounded parameters, so a cell gives the same numbers whatever grid it belongs to. The same seed
 gives bit-identical statistics at a fixed BLAS thread count.
+
+``settings.backend == "torch"`` runs :class:`rnncorr.simulate_torch.TorchEngine` instead (same
+interface, same J and initial state, torch's own noise, this module's block-end and final
+statistics code); its statistics agree with this engine's within statistical error.
 
 Divergence (linear or relu with g >= 1, Padé beyond its limit) is data: once |x| exceeds
 ``DIVERGENCE_THRESHOLD`` or turns non-finite, that realization stops and is returned with
@@ -143,7 +150,7 @@ def phi_kernel(activation: Activation, dtype) -> Kernel:
     """``kernel(x, out, work)``: writes phi(x) into ``out`` without allocating (``work``: scratch).
 
     Equal to ``activation.phi(x)`` bit for bit, except tanh in float64 (``expm1`` form, within
-    3 ulp: numpy's float64 tanh is scalar libm code, twice as slow) and power with
+    3 ulp: numpy's float64 tanh is slower scalar libm code without AVX-512) and power with
     alpha = 1/4 or 3/4 (square roots instead of ``pow``, within 2 ulp, four times faster).
     Unknown activations fall back to ``activation.phi`` (one temporary per call).
     """
@@ -358,6 +365,54 @@ def _check_count(count: int) -> None:
         raise ValueError(f"a block needs at least 2 samples, got {count}")
 
 
+def _block_coefficients(
+    settings: SimulationSettings, batch: int, equal_time_count: int
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(alpha, beta) of the block covariances C = alpha M - beta s s^T, equal time and zero
+    frequency, from the block's sums M (outer products) and s (samples); shared by both backends.
+
+    Equal time: the unbiased covariance of ``equal_time_count`` samples. Zero frequency: window
+    integrals I, C(W) = Cov[I] / W, or with ``extrapolate_window`` the Richardson combination
+    2 C(2W) - C(W) = [Cov(pairs) - Cov(singles)] / W, whose outer products the engines have
+    accumulated pre-weighted (see ``_Engine._fold_window``); the pair sums add up to the single
+    sums s, so the mean terms combine into one multiple of s s^T.
+    """
+    count = equal_time_count
+    _check_count(count)
+    equal_time = (1.0 / (count - 1), 1.0 / (count * (count - 1)))
+    single, double = _window_counts(settings, batch)
+    window = settings.steps_per_window * settings.dt
+    if not settings.extrapolate_window:
+        _check_count(single)
+        zero_frequency = (
+            1.0 / ((single - 1) * window),
+            1.0 / (single * (single - 1) * window),
+        )
+    else:
+        _check_count(double)
+        zero_frequency = (
+            1.0 / window,
+            (1.0 / (double * (double - 1)) - 1.0 / (single * (single - 1))) / window,
+        )
+    return equal_time, zero_frequency
+
+
+def _window_counts(settings: SimulationSettings, batch: int) -> tuple[int, int]:
+    """Window integrals per block (per variable), single and paired."""
+    single = settings.windows_per_block * batch
+    return single, single // 2
+
+
+def _final_results(moments: dict[str, _CrossBlockSums]) -> tuple[dict, dict]:
+    """Statistics and eigenvalues of both kinds from the cross-block sums."""
+    statistics, eigenvalues = {}, {}
+    for kind in KINDS:
+        per_variable = moments[kind].statistics()
+        statistics[kind] = dict(zip(VARIABLES, per_variable, strict=True))
+        eigenvalues[kind] = dict(zip(VARIABLES, moments[kind].eigenvalues(), strict=True))
+    return statistics, eigenvalues
+
+
 # ---------------------------------------------------------------------------------------------
 # The engine
 # ---------------------------------------------------------------------------------------------
@@ -367,7 +422,8 @@ class _Engine:
     ``burn_in(steps)`` integrates without recording; ``record_window()`` integrates one window
     (``settings.steps_per_window`` steps) with window sums and equal-time sampling and folds the
     window into the block accumulators; ``end_block()`` folds the block into the cross-block
-    sums. ``runaway()`` is the divergence test.
+    sums. ``runaway()`` is the divergence test. :class:`rnncorr.simulate_torch.TorchEngine`
+    has the same interface.
     """
 
     def __init__(
@@ -382,27 +438,36 @@ class _Engine:
     ) -> None:
         self.n, self.settings = n, settings
         dtype = self.dtype = np.dtype(np.float32 if settings.float32 else np.float64)
-        j_seed, noise_seed = seed_sequence.spawn(2)
-        coupling = connectivity.sample(n, g, np.random.default_rng(j_seed), dtype)
-        # Fortran order: BLAS multiplies without transposing flags or copies
-        self.coupling = np.asfortranarray(coupling)
-        del coupling
-        self.rng = np.random.Generator(np.random.SFC64(noise_seed))
         batch = self.batch = settings.trajectories
         dt = settings.dt
-
         self.decay = math.exp(-dt)
         self.gain = 1.0 - math.exp(-dt)
         self.noise_sd = math.sqrt(sigma2 * (1.0 - math.exp(-2.0 * dt)) / 2.0)
+
+        j_seed, noise_seed = seed_sequence.spawn(2)
+        coupling = connectivity.sample(n, g, np.random.default_rng(j_seed), dtype)
+        # the rows of gain J p are p @ K, K = gain J^T: stored C order for B > 1 (a transposed
+        # view of C-order gain J for B = 1), the fastest layouts of numpy's BLAS for these
+        # shapes (docs/performance.md); the gain is folded into K once
+        scaled = np.empty((n, n), dtype=dtype)
+        if batch == 1:
+            np.multiply(coupling, self.gain, out=scaled)
+            self.coupling = scaled.T
+        else:
+            np.multiply(coupling.T, self.gain, out=scaled)
+            self.coupling = scaled
+        del coupling, scaled
+        self.rng = np.random.Generator(np.random.SFC64(noise_seed))
+
         self.heun = settings.integrator == "heun"
         self.phi = phi_kernel(activation, dtype)
-        self._gemm, self._gemv, self._axpy = blas.get_blas_funcs(
-            ("gemm", "gemv", "axpy"), dtype=dtype
-        )
+        self._axpy = blas.get_blas_funcs("axpy", dtype=dtype)
 
-        # state: stacked (x, phi(x)), each (B, N) C order; one add updates both window sums
-        self.state = np.empty((2, batch, n), dtype=dtype)
-        self.x, self.p = self.state[0], self.state[1]
+        # two stacked states (x, phi(x)), each (B, N) C order: a step writes the new x into the
+        # other one, and one add updates both window sums
+        self.states = np.empty((2, 2, batch, n), dtype=dtype)
+        self.current = 0
+        self._bind()
         # initial state N(0, 1): nonzero also for sigma2 = 0, where chaos must be seeded
         self.rng.standard_normal(dtype=dtype, out=self.x)
         self.noise = np.empty((batch, n), dtype=dtype)
@@ -423,33 +488,40 @@ class _Engine:
         self.moments = {kind: _CrossBlockSums(n) for kind in KINDS}
         self._start_block()
 
+    def _bind(self) -> None:
+        """Name the current state (x, p) and the other one, where the next x goes."""
+        self.state = self.states[self.current]
+        self.x, self.p = self.state[0], self.state[1]
+        self.following = self.states[1 - self.current, 0]
+
     # -- integration -------------------------------------------------------------------------
     # (methods, not closures stored on self: a reference cycle would keep J and the
     # accumulators of a finished realization alive until the garbage collector runs)
-    def _product(self, alpha: float, p: np.ndarray, beta: float, x: np.ndarray) -> None:
-        """x <- alpha J p + beta x, in place (p, x: (B, N) C order, i.e. N x B for BLAS)."""
-        if self.batch == 1:
-            # gemm with one column is several times slower than gemv in OpenBLAS
-            self._gemv(alpha, self.coupling, p[0], beta, x[0], overwrite_y=1)
-        else:
-            self._gemm(alpha, self.coupling, p.T, beta, x.T, overwrite_c=1)
+    def _product(self, p: np.ndarray, out: np.ndarray) -> None:
+        """out <- gain J p for each trajectory (p, out: (B, N), one trajectory per row)."""
+        np.matmul(p, self.coupling, out=out)
 
     def step(self) -> None:
-        """One step from x, with p = phi(x) already in ``self.p``; x is updated in place.
+        """One step from x, with p = phi(x) already in ``self.p``; the new x becomes current.
 
-        euler: x <- e x + (1 - e) J p + n. heun: that is the predictor x*; then
-        x <- x* + ((1 - e) / 2) J (phi(x*) - p), i.e. e x + (1 - e) J (p + phi(x*)) / 2 + n.
+        euler: x' = (1 - e) J p + n + e x. heun: that is the predictor x*; then
+        x' = x* + ((1 - e) / 2) J (phi(x*) - p), i.e. e x + (1 - e) J (p + phi(x*)) / 2 + n.
         """
-        x = self.x
-        self._product(self.gain, self.p, self.decay, x)
+        x, new = self.x, self.following
+        flat = new.reshape(-1)
+        self._product(self.p, new)
         if self.noise_sd > 0:
             self.rng.standard_normal(dtype=self.dtype, out=self.noise)
-            self._axpy(self.noise.reshape(-1), x.reshape(-1), a=self.noise_sd)
+            self._axpy(self.noise.reshape(-1), flat, a=self.noise_sd)
+        self._axpy(x.reshape(-1), flat, a=self.decay)
         if self.heun:
-            q = self.corrector
-            self.phi(x, q, self.work)
+            q, work = self.corrector, self.work
+            self.phi(new, q, work)
             np.subtract(q, self.p, out=q)
-            self._product(0.5 * self.gain, q, 1.0, x)
+            self._product(q, work)
+            self._axpy(work.reshape(-1), flat, a=0.5)
+        self.current = 1 - self.current
+        self._bind()
 
     def burn_in(self, steps: int) -> None:
         """Integrate ``steps`` steps without recording."""
@@ -486,10 +558,11 @@ class _Engine:
     def record_window(self) -> None:
         """Integrate one window, recording window sums and equal-time samples."""
         batch, sample_every = self.batch, self.sample_every
-        state, window_sum = self.state, self.window_sum
+        window_sum = self.window_sum
         window_sum.fill(0)
         for step_index in range(self.steps_per_window):
-            self.phi(self.x, self.p, self.work)
+            state = self.state
+            self.phi(state[0], state[1], self.work)
             np.add(window_sum, state, out=window_sum)
             if step_index % sample_every == 0:
                 self.samples[:, self.filled * batch : (self.filled + 1) * batch] = state
@@ -511,7 +584,7 @@ class _Engine:
             self.previous[...] = integral
         else:
             # M += D D^T / (n2 - 1) - (I1 I1^T + I2 I2^T) / (n1 - 1), D = I1 + I2 (see end_block)
-            single, double = self._counts()
+            single, double = _window_counts(self.settings, self.batch)
             w_single, w_double = 1.0 / max(single - 1, 1), 1.0 / max(double - 1, 1)
             for v in range(2):
                 self.zero_frequency.syrk(v, self.previous[v], -w_single)
@@ -521,45 +594,33 @@ class _Engine:
                 self.zero_frequency.syrk(v, self.previous[v], w_double)
         self.window_index += 1
 
-    def _counts(self) -> tuple[int, int]:
-        """Window integrals per block (per variable), single and paired."""
-        single = self.settings.windows_per_block * self.batch
-        return single, single // 2
-
     def end_block(self) -> None:
         """Fold the block's covariances into the cross-block sums and start a new block."""
         self._flush_samples()
-        count = self.equal_time_count
-        _check_count(count)
-        self.moments["equal_time"].add_block(
-            self.equal_time, 1.0 / (count - 1), 1.0 / (count * (count - 1)), self.equal_time_sum
+        equal_time, zero_frequency = _block_coefficients(
+            self.settings, self.batch, self.equal_time_count
         )
-        single, double = self._counts()
-        window = self.window
-        if self.previous is None:
-            _check_count(single)
-            alpha = 1.0 / ((single - 1) * window)
-            beta = 1.0 / (single * (single - 1) * window)
-        else:
-            # Richardson: 2 C(2W) - C(W) = [Cov(pairs) - Cov(singles)] / W; the pair sums add up
-            # to the single sums s, so the mean terms combine into one multiple of s s^T
-            _check_count(double)
-            alpha = 1.0 / window
-            beta = (1.0 / (double * (double - 1)) - 1.0 / (single * (single - 1))) / window
+        self.moments["equal_time"].add_block(self.equal_time, *equal_time, self.equal_time_sum)
         self.moments["zero_frequency"].add_block(
-            self.zero_frequency, alpha, beta, self.zero_frequency_sum
+            self.zero_frequency, *zero_frequency, self.zero_frequency_sum
         )
         self._start_block()
 
     def result(self) -> tuple[dict, dict]:
         """Statistics and eigenvalues of both kinds; frees the per-block buffers first."""
         self.coupling = self.equal_time = self.zero_frequency = None
-        statistics, eigenvalues = {}, {}
-        for kind in KINDS:
-            per_variable = self.moments[kind].statistics()
-            statistics[kind] = dict(zip(VARIABLES, per_variable, strict=True))
-            eigenvalues[kind] = dict(zip(VARIABLES, self.moments[kind].eigenvalues(), strict=True))
-        return statistics, eigenvalues
+        return _final_results(self.moments)
+
+
+def _engine_class(settings: SimulationSettings) -> type:
+    """The engine of ``settings.backend``: numpy (here) or torch (imported only when used)."""
+    if settings.backend == "numpy":
+        return _Engine
+    if settings.backend == "torch":
+        from rnncorr.simulate_torch import TorchEngine
+
+        return TorchEngine
+    raise ValueError(f"simulation backend must be numpy or torch, got {settings.backend!r}")
 
 
 def _nan_result(n: int, diverged_at: float, wall_time: float) -> RealizationResult:
@@ -580,7 +641,9 @@ def simulate_realization(
 ) -> RealizationResult:
     """Integrate one J realization with B trajectories and return its covariance statistics."""
     started = time.perf_counter()
-    engine = _Engine(activation, n, g, sigma2, settings, seed_sequence, connectivity)
+    engine = _engine_class(settings)(
+        activation, n, g, sigma2, settings, seed_sequence, connectivity
+    )
     dt = settings.dt
 
     def diverged(steps: int) -> RealizationResult:
@@ -644,15 +707,24 @@ def simulate_cell(
     seed : int
         Base seed of the run.
     threads : int, optional
-        BLAS threads for the matrix products (default: leave BLAS as it is). Results are
-        bit-identical for a fixed thread count.
+        BLAS threads for the matrix products (default: leave BLAS as it is), and torch's CPU
+        threads with the torch backend. Results are bit-identical for a fixed thread count.
     progress : bool
         Print progress to stderr when it is a terminal.
     """
+    from contextlib import nullcontext
+
     from threadpoolctl import threadpool_limits
 
     result = CellResult(cell, settings, int(seed))
-    with threadpool_limits(limits=threads, user_api="blas"):
+    torch_threads = nullcontext()
+    if settings.backend == "torch":
+        from rnncorr.simulate_torch import torch_device
+        from rnncorr.simulate_torch import torch_threads as limit_torch
+
+        torch_device(settings)  # no GPU (or no torch): say so before any work
+        torch_threads = limit_torch(threads)
+    with threadpool_limits(limits=threads, user_api="blas"), torch_threads:
         for r in range(settings.realizations):
             report = _terminal_progress(f"{cell.path}: realization {r + 1}/{settings.realizations}")
             result.realizations.append(

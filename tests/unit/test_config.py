@@ -5,7 +5,15 @@ import copy
 import pytest
 import yaml
 
-from rnncorr.config import ConfigError, dense_g, format_value, grid_cells, load_config
+from rnncorr.config import (
+    ConfigError,
+    SimulationSettings,
+    dense_g,
+    format_value,
+    grid_cells,
+    load_config,
+    simulation_settings,
+)
 
 GOOD = {
     "grid": {"N": [20], "g": [0.5], "sigma2": [1.0], "activations": [{"name": "tanh"}]},
@@ -73,6 +81,8 @@ def test_defaults_are_filled_in():
         (("simulation", "integrator"), "rk4", "simulation.integrator", "heun"),
         (("simulation", "window"), 1500, "simulation.window", "window <= duration"),
         (("simulation", "realizations"), 0, "simulation.realizations", "integer >= 1"),
+        (("simulation", "backend"), "jax", "simulation.backend", "numpy (CPU"),
+        (("simulation", "device"), "tpu", "simulation.device", "cuda (default"),
         (("seed",), 1.5, "seed", "integer >= 0"),
         (("seed",), -1, "seed", "integer >= 0"),
         (("grid", "bogus"), 1, "grid", "keys N, activations, g, sigma2"),
@@ -102,3 +112,17 @@ def test_cell_paths_are_rounded():
 def test_dense_g_contains_the_grid():
     config = load_config(_with(("grid", "g"), [0.37]))
     assert 0.37 in dense_g(config)
+
+
+def test_backend_is_stored_only_when_not_numpy():
+    """numpy runs keep the settings (job parameters, provenance) they had before the key."""
+    config = load_config(GOOD)
+    assert config["simulation"]["backend"] == "numpy"
+    numpy_settings = simulation_settings(config)
+    assert "backend" not in numpy_settings.as_dict() and "device" not in numpy_settings.as_dict()
+    assert SimulationSettings(**numpy_settings.as_dict()) == numpy_settings
+    torch_config = load_config(_with(("simulation", "backend"), "torch"))
+    torch_settings = simulation_settings(torch_config)
+    stored = torch_settings.as_dict()
+    assert (stored["backend"], stored["device"]) == ("torch", "cuda")
+    assert SimulationSettings(**stored) == torch_settings

@@ -24,8 +24,9 @@ def test_theory_does_not_import_the_simulator(path):
     assert not {n for n in _imports(path) if n.startswith("rnncorr.simulate")}
 
 
-def test_simulator_does_not_import_the_theory():
-    assert not {n for n in _imports(SRC / "simulate.py") if n.startswith("rnncorr.theory")}
+@pytest.mark.parametrize("name", ["simulate.py", "simulate_torch.py"])
+def test_simulator_does_not_import_the_theory(name):
+    assert not {n for n in _imports(SRC / name) if n.startswith("rnncorr.theory")}
 
 
 def test_estimators_are_numpy_only():

@@ -1,12 +1,16 @@
 rule theory_activation:
     """Large-N theory of one activation on the grid's sigma2 and the dense g axis (one job per
-    activation, so the solver runs in parallel)."""
+    activation, so the solver runs in parallel), and the site term of the 1/N offset p_0 at the
+    grid's g (theory.site_term: a Monte Carlo over J of the heterogeneous network)."""
     output:
         nc=f"{RESULTS}/theory/{{activation}}.nc",
     params:
         g=dense_g(CONFIG),
         sigma2=CONFIG["grid"]["sigma2"],
         activation=lambda wildcards: ACTIVATION_ENTRIES[wildcards.activation],
+        site_g=CONFIG["grid"]["g"],
+        site_term=CONFIG["theory"]["site_term"],
+        seed=CONFIG["seed"],
     wildcard_constraints:
         activation=r"[a-z]+(-[a-z]+[-+.e0-9]+)*",
     log:

@@ -1,12 +1,33 @@
-"""Large-N theory of one activation on (g, sigma2) (rnncorr.theory.solve) into a netCDF file."""
+"""Large-N theory of one activation on (g, sigma2) (rnncorr.theory.solve) into a netCDF file,
+with the site term of the 1/N offset at the grid's g (rnncorr.theory._heterogeneous)."""
 
 from rnncorr import io, theory
 from rnncorr.cli import log_to
 from rnncorr.config import activation_from_entry
+from rnncorr.theory._heterogeneous import site_offsets
 
 log_to(snakemake.log[0])
 activation = activation_from_entry(snakemake.params.activation)
 g_values, sigma2_values = snakemake.params.g, snakemake.params.sigma2
 results = [theory.solve(activation, g, s) for g in g_values for s in sigma2_values]
-dataset = io.theory_dataset(results, [activation.label], g_values, sigma2_values)
+site = snakemake.params.site_term
+offsets = {}
+if site["samples"]:
+    per_point = site_offsets(
+        activation,
+        snakemake.params.site_g,
+        sigma2_values,
+        site["N"],
+        site["samples"],
+        snakemake.params.seed,
+    )
+    offsets = {(activation.label, g, s): value for (g, s), value in per_point.items()}
+dataset = io.theory_dataset(
+    results,
+    [activation.label],
+    g_values,
+    sigma2_values,
+    settings={"site_term": dict(site), "seed": snakemake.params.seed},
+    site_offsets=offsets,
+)
 io.write_netcdf(dataset, snakemake.output.nc)

@@ -1,0 +1,140 @@
+r"""Simulations compared with the finite-N theory J by J (docs/finite_size.md §8).
+
+The statistics of one network differ from the J average by O(1/sqrt(N)) -- more than the O(1/N)
+corrections of the average. A finite-N theory evaluated on the *same* J as the simulation
+removes that spread: the paired difference sim - theory measures the theory's error with the
+estimation noise of one simulation as its only spread. :func:`paired_realizations` simulates the
+realizations of a cell and evaluates, on each realization's J (re-drawn from its seed), the
+homogeneous linear-equivalent network (``hom``: gain s0 everywhere) and the self-consistent
+heterogeneous one (``het``: gain S(Delta_i) per unit), :mod:`rnncorr.theory._heterogeneous`.
+
+:func:`paired_summary` reduces the rows to
+
+* ``sim_minus_het``, ``sim_minus_hom``: mean +- s.e. over J of the paired differences;
+* ``gain_over_large_n``: D_J = (sim_J - v_inf)^2 - (sim_J - het_J)^2, mean +- s.e.: positive
+  when the finite-N theory is closer to the simulated network than the N = infinity value v_inf.
+
+Statistics (keys ``kind.variable.stat``): zero-frequency a, Nc2, PR/N of x and phi, and the
+equal-time a of x (whose estimator bias, from the block means subtracted from n samples,
+E[a_hat] = a - (a_zf - a)/n, is removed).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from rnncorr.activations import Activation
+from rnncorr.config import Cell, SimulationSettings
+from rnncorr.simulate import realization_seed, simulate_realization
+from rnncorr.theory._heterogeneous import heterogeneous_statistics, site_scalars
+
+__all__ = ["PAIRED_STATISTICS", "paired_realizations", "paired_summary"]
+
+PAIRED_STATISTICS = tuple(
+    f"zero_frequency.{var}.{stat}" for var in ("x", "phi") for stat in ("a", "nc2", "pr_over_n")
+) + ("equal_time.x.a",)
+
+
+def _theory_row(stats: dict[str, Any]) -> dict[str, float]:
+    row = {"equal_time.x.a": stats["equal_time_a_x"]}
+    for var in ("x", "phi"):
+        for stat in ("a", "nc2", "pr_over_n"):
+            row[f"zero_frequency.{var}.{stat}"] = stats[var][stat]
+    return row
+
+
+def paired_realizations(
+    activation: Activation,
+    n: int,
+    g: float,
+    sigma2: float,
+    settings: SimulationSettings,
+    seed: int,
+    *,
+    threads: int | None = 1,
+) -> list[dict[str, dict[str, float]]]:
+    """Simulate each realization of the cell and evaluate both finite-N theories on its J.
+
+    Realization r uses the seed of ``rnncorr.simulate.realization_seed(seed, cell, r)``, as in
+    ``simulate_cell``; its J is re-drawn from that seed with the cell's connectivity (iid).
+    Diverged realizations are skipped.
+
+    Returns
+    -------
+    list of dict
+        One ``{"sim": {...}, "het": {...}, "hom": {...}}`` per realization, keyed by
+        ``PAIRED_STATISTICS``.
+    """
+    from rnncorr.connectivity import IID
+
+    cell = Cell(activation, n, g, sigma2)
+    scalars = site_scalars(activation, g, sigma2)
+    per_block = settings.trajectories * settings.samples_per_block
+    rows = []
+    with threadpool_limits(limits=threads, user_api="blas"):
+        for r in range(settings.realizations):
+            result = simulate_realization(
+                activation, n, g, sigma2, settings, realization_seed(seed, cell, r)
+            )
+            if result.diverged:
+                continue
+            # the engine draws J from the first of the two children of the realization seed
+            j_seed, _ = realization_seed(seed, cell, r).spawn(2)
+            J = IID.sample(n, g, np.random.default_rng(j_seed))
+            st = result.statistics
+            sim = {
+                f"zero_frequency.{var}.{stat}": st["zero_frequency"][var][stat]
+                for var in ("x", "phi")
+                for stat in ("a", "nc2", "pr_over_n")
+            }
+            a_hat = st["equal_time"]["x"]["a"]
+            sim["equal_time.x.a"] = a_hat + (st["zero_frequency"]["x"]["a"] - a_hat) / per_block
+            het = heterogeneous_statistics(J, activation, scalars)
+            hom = heterogeneous_statistics(J, activation, scalars, heterogeneous=False)
+            rows.append({"sim": sim, "het": _theory_row(het), "hom": _theory_row(hom)})
+    return rows
+
+
+def _mean_se(values: np.ndarray) -> tuple[float, float]:
+    values = values[np.isfinite(values)]
+    if values.size < 2:
+        return math.nan, math.nan
+    return float(values.mean()), float(values.std(ddof=1) / math.sqrt(values.size))
+
+
+def paired_summary(
+    rows: list[dict[str, dict[str, float]]], large_n: dict[str, float]
+) -> dict[str, dict[str, tuple[float, float]]]:
+    """Paired differences and the per-J gain of the finite-N theory over the N = infinity value.
+
+    Parameters
+    ----------
+    rows : list
+        From :func:`paired_realizations`.
+    large_n : dict
+        N = infinity value per statistic key (e.g. from ``rnncorr.theory.solve``).
+
+    Returns
+    -------
+    dict
+        ``{key: {"sim_minus_het": (mean, se), "sim_minus_hom": ..., "gain_over_large_n": ...}}``
+        for every key of ``PAIRED_STATISTICS`` present in ``large_n``.
+    """
+    out = {}
+    for key in PAIRED_STATISTICS:
+        if key not in large_n:
+            continue
+        sim = np.array([r["sim"][key] for r in rows])
+        het = np.array([r["het"][key] for r in rows])
+        hom = np.array([r["hom"][key] for r in rows])
+        gain = (sim - large_n[key]) ** 2 - (sim - het) ** 2
+        out[key] = {
+            "sim_minus_het": _mean_se(sim - het),
+            "sim_minus_hom": _mean_se(sim - hom),
+            "gain_over_large_n": _mean_se(gain),
+        }
+    return out

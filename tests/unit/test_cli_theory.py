@@ -1,0 +1,50 @@
+"""``rnncorr theory --N``: the JSON contract of the finite-N predictions."""
+
+import json
+
+import pytest
+
+from rnncorr.cli import main
+
+BASE = ["theory", "--activation", "tanh", "--g", "1.0", "--sigma2", "1", "--N", "40"]
+
+
+def test_finite_n_series_keys(capsys):
+    assert main(BASE) == 0
+    out = json.loads(capsys.readouterr().out)
+    finite = out["finite_n"]
+    assert {"pr", "a", "nc2"} <= set(finite)
+    # PR = N p_inf + p_0 with the linear-equivalent p_0 = -g_eff^2 (2 + 7 g_eff^2)
+    k2 = out["g_eff"] ** 2
+    assert finite["pr"] == pytest.approx(40 * (1 - k2) ** 2 - k2 * (2 + 7 * k2), rel=1e-9)
+    assert "finite_n_montecarlo" not in out
+
+
+def test_finite_n_montecarlo_is_reproducible(capsys):
+    args = [*BASE, "--finite-n-samples", "4", "--seed", "3"]
+    assert main(args) == 0
+    first = json.loads(capsys.readouterr().out)["finite_n_montecarlo"]
+    assert main(args) == 0
+    second = json.loads(capsys.readouterr().out)["finite_n_montecarlo"]
+    assert first == second
+    assert {"pr", "a", "nc2", "pr_se", "site_pr", "n_samples", "x"} <= set(first)
+    assert first["n_samples"] + first["excluded"] == 4
+
+
+def test_finite_n_samples_needs_n(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(
+            [
+                "theory",
+                "--activation",
+                "tanh",
+                "--g",
+                "1.0",
+                "--sigma2",
+                "1",
+                "--finite-n-samples",
+                "4",
+            ]
+        )
+    assert exc.value.code == 2
+    assert "--finite-n-samples needs --N" in capsys.readouterr().err
