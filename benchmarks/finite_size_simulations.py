@@ -56,7 +56,8 @@ def simulations(g: float, n: int, n_j: int, duration: float, seed: int) -> None:
     print("| statistic | sim - hom | sim - het | D = (sim - inf)^2 - (sim - het)^2 |")
     print("|---|---|---|---|")
     for key, d in summary.items():
-        cells = " | ".join(f"{m:+.5f} +- {e:.5f}" for m, e in d.values())
+        columns = ("sim_minus_hom", "sim_minus_het", "gain_over_large_n")
+        cells = " | ".join("{:+.5f} +- {:.5f}".format(*d[c]) for c in columns)
         print(f"| {key} | {cells} |")
 
 
@@ -74,7 +75,19 @@ def site_term(g: float, n: int, n_j: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one small case (about 1 minute)")
+    parser.add_argument(
+        "--case",
+        nargs=5,
+        type=float,
+        action="append",
+        metavar=("G", "N", "REALIZATIONS", "DURATION", "SEED"),
+        help="simulate only these cases (repeatable)",
+    )
     args = parser.parse_args()
+    if args.case:
+        for g, n, n_j, duration, seed in args.case:
+            simulations(g, int(n), int(n_j), duration, int(seed))
+        return
     if args.quick:
         simulations(1.0, 100, 16, 2000.0, 12)
         site_term(1.0, 100, 16)
