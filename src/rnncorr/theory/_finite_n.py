@@ -842,7 +842,8 @@ def single_site_shift(
     self-coupling J_ii and to the reciprocal loops J_ij J_ji (the linear-equivalent network
     treats them with the gain S0), the heterogeneity of S0_i and P_i across sites, correlations
     of the residuals with the fields. Simulations (tanh, g = 1) show Delta_1 and p_0 differ
-    from this prediction: it is *not* the complete O(1/N) theory.
+    from this prediction: it is *not* the complete O(1/N) theory. The heterogeneity of the
+    gains is the main missing piece: ``rnncorr.theory._heterogeneous`` (finite_size.md §8).
 
     References
     ----------
