@@ -21,7 +21,6 @@ E[a_hat] = a - (a_zf - a)/n, is removed).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -29,6 +28,7 @@ from threadpoolctl import threadpool_limits
 
 from rnncorr.activations import Activation
 from rnncorr.config import Cell, SimulationSettings
+from rnncorr.estimators import mean_and_standard_error
 from rnncorr.simulate import realization_seed, simulate_realization
 from rnncorr.theory._heterogeneous import heterogeneous_statistics, site_scalars
 
@@ -100,10 +100,8 @@ def paired_realizations(
 
 
 def _mean_se(values: np.ndarray) -> tuple[float, float]:
-    values = values[np.isfinite(values)]
-    if values.size < 2:
-        return math.nan, math.nan
-    return float(values.mean()), float(values.std(ddof=1) / math.sqrt(values.size))
+    mean, se = mean_and_standard_error(values)
+    return float(mean), float(se)
 
 
 def paired_summary(

@@ -40,6 +40,8 @@ import numpy as np
 from scipy.linalg import solve_continuous_lyapunov
 
 from rnncorr.activations import Activation
+from rnncorr.estimators import mean_and_standard_error
+from rnncorr.theory._finite_n import _batched_statistics
 from rnncorr.theory._gauss import gauss_average
 
 __all__ = [
@@ -164,16 +166,11 @@ def self_consistent_gains(
 
 
 def _statistics(C: np.ndarray) -> dict[str, float]:
+    st = _batched_statistics(C[None])
     n = C.shape[0]
-    tr = float(np.trace(C))
-    tr2 = float(np.sum(C * C))
-    diag2 = float(np.sum(np.diag(C) ** 2))
-    return {
-        "a": tr / n,
-        "nc2": (tr2 - diag2) / (n - 1),
-        "pr": tr * tr / tr2,
-        "pr_over_n": tr * tr / tr2 / n,
-    }
+    out = {k: float(st[k][0]) for k in ("a", "nc2", "pr")}
+    out["pr_over_n"] = out["pr"] / n
+    return out
 
 
 def heterogeneous_statistics(
@@ -280,10 +277,8 @@ def heterogeneous_finite_n_prediction(
                 rows["het_minus_hom"][var][s].append(het[var][s] - hom[var][s])
 
     def summary(values: list[float]) -> tuple[float, float]:
-        v = np.asarray(values)
-        if v.size < 2:
-            return math.nan, math.nan
-        return float(v.mean()), float(v.std(ddof=1) / math.sqrt(v.size))
+        mean, se = mean_and_standard_error(np.asarray(values, dtype=float))
+        return float(mean), float(se)
 
     out: dict[str, Any] = {"excluded": excluded, "n_samples": int(n_samples) - excluded}
     for key, per_var in rows.items():
