@@ -11,6 +11,7 @@ chunked block-end reductions compute the same statistics as the obvious code.
 import gc
 import math
 import tracemalloc
+import warnings
 import weakref
 
 import numpy as np
@@ -169,7 +170,11 @@ def test_same_seed_is_bit_identical(float32, batch):
 @pytest.mark.parametrize("activation", ACTIVATIONS, ids=lambda a: a.label)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_phi_kernel_matches_activation(activation, dtype):
-    """In-place kernels equal phi within a few ulp (bit for bit except tanh64, power 1/4, 3/4)."""
+    """In-place kernels equal phi within a few ulp (bit for bit except tanh64, power 1/4, 3/4).
+
+    tanh in float64 is the exp form, accurate in absolute terms: within 1.5 x 2^-52 of tanh
+    (1.5 ulp of 1) everywhere, and within 4 ulp where |tanh x| >= 1/2.
+    """
     rng = np.random.default_rng(0)
     x = np.concatenate(
         [
@@ -185,7 +190,19 @@ def test_phi_kernel_matches_activation(activation, dtype):
     expected = activation.phi(x)
     assert out.dtype == expected.dtype == dtype
     ulp = np.spacing(np.abs(expected).astype(dtype))
+    if activation.name == "tanh" and dtype == np.float64:
+        ulp = np.maximum(ulp, np.spacing(0.5))  # absolute error 2^-53 counts as 1 "ulp"
     assert np.all(np.abs(out - expected) <= 4 * ulp), np.max(np.abs(out - expected) / ulp)
+
+
+def test_tanh_kernel_saturates_quietly():
+    """exp(2x) overflows for x > 354.9: the kernel still gives +-1, inf and nan pass through."""
+    x = np.array([[400.0, -400.0, 1e308, -1e308, np.inf, -np.inf, np.nan, 0.0]])
+    out, work = np.empty_like(x), np.empty_like(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        phi_kernel(get_activation("tanh"), np.float64)(x, out, work)
+    np.testing.assert_array_equal(out, [[1.0, -1.0, 1.0, -1.0, 1.0, -1.0, np.nan, 0.0]])
 
 
 def test_memory_is_a_few_n_by_n_arrays():

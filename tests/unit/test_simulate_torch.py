@@ -111,7 +111,7 @@ def test_backend_torch_without_cuda_is_a_clear_error(torch, monkeypatch, tmp_pat
 # -- exact agreement without noise ---------------------------------------------------------
 @pytest.mark.parametrize("activation", ACTIVATIONS, ids=lambda a: a.label)
 def test_phi_kernels_match_numpy(torch, activation):
-    """torch's phi equals the numpy engine's within a few ulp (float64)."""
+    """torch's phi equals the numpy engine's within a few ulp (float64; tanh: absolute)."""
     from rnncorr.simulate_torch import _phi_kernel
 
     rng = np.random.default_rng(0)
@@ -123,6 +123,8 @@ def test_phi_kernels_match_numpy(torch, activation):
     out, work = torch.empty_like(xt), torch.empty_like(xt)
     _phi_kernel(activation, torch)(xt, out, work)
     ulp = np.spacing(np.abs(expected))
+    if activation.name == "tanh":
+        ulp = np.maximum(ulp, np.spacing(0.5))  # numpy's tanh kernel: absolute error 2^-52
     assert np.all(np.abs(out.numpy() - expected) <= 4 * ulp)
 
 
