@@ -10,8 +10,8 @@ bounded by 0.5 and its per-product efficiency is twice the ratio. Best of ``--re
 
 Usage::
 
-    python benchmarks/simulate_throughput.py --quick          # ~4 minutes on 2 loaded cores
-    python benchmarks/simulate_throughput.py                  # full sweep
+    python benchmarks/simulate_throughput.py --quick          # ~30 s on 2 cores
+    python benchmarks/simulate_throughput.py                  # full sweep (+ NEST): ~3.5 min
     python benchmarks/simulate_throughput.py --memory         # peak memory at N=4000, B=64
     python benchmarks/simulate_throughput.py --nest-python /tmp/benchvenv/bin/python
 
@@ -571,7 +571,7 @@ def cost_model(rows: list[dict], config_path: str) -> dict | None:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="N 500, 1000; B 1, 32 (~4 min)")
+    parser.add_argument("--quick", action="store_true", help="N 500, 1000; B 1, 32 (~30 s)")
     parser.add_argument("--N", type=int, nargs="+", default=[200, 500, 1000, 2000])
     parser.add_argument("--B", type=int, nargs="+", default=[1, 8, 32, 64])
     parser.add_argument("--dtypes", nargs="+", default=["float64", "float32"])
