@@ -43,13 +43,14 @@ import tracemalloc
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_info
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from rnncorr import get_activation  # noqa: E402
 from rnncorr.config import SimulationSettings  # noqa: E402
 from rnncorr.simulate import _engine_class  # noqa: E402
+from rnncorr.threads import blas_threads  # noqa: E402
 
 DT = 0.1
 CLOCK = 0  # index into clocks(): 0 = process CPU time (default), 1 = wall clock
@@ -377,8 +378,8 @@ MEMORY_CHILD = r"""
 import json, sys, time, tracemalloc
 sys.path.insert(0, sys.argv[1])
 import numpy as np
-from threadpoolctl import threadpool_limits
 from rnncorr import get_activation
+from rnncorr.threads import blas_threads
 from rnncorr.config import SimulationSettings
 from rnncorr.simulate import simulate_realization
 
@@ -394,7 +395,7 @@ settings = SimulationSettings(realizations=1, trajectories=batch, duration=0.8, 
     dt=0.1, blocks=2, window=0.2, sample_interval=0.1, integrator="heun")
 tracemalloc.start()
 start = time.perf_counter()
-with threadpool_limits(int(sys.argv[4]), user_api="blas"):
+with blas_threads(int(sys.argv[4])):
     simulate_realization(get_activation("tanh"), n, 0.5, 1.0, settings, np.random.SeedSequence(0))
 _, peak = tracemalloc.get_traced_memory()
 print(json.dumps({"N": n, "B": batch, "rss_peak_mb": high_water_mb(), "rss_baseline_mb": baseline,
@@ -503,7 +504,7 @@ def run_nest(args) -> dict | None:
     nest_result = json.loads(out.stdout.strip().splitlines()[-1])
     nest_result["rate"] = nest_result["rates"][CLOCK]
     n = nest_result["N"]
-    with threadpool_limits(args.threads, user_api="blas"):
+    with blas_threads(args.threads):
         engine_rates = {}
         for batch in (1, 32):
             rates, _ = measure(n, batch, "float64", ["euler"], args.target, args.repeats)
@@ -641,7 +642,7 @@ def main(argv=None) -> None:
         "backend": dict(BACKEND),
         "clock": ("cpu", "wall")[CLOCK],
     }
-    with threadpool_limits(args.threads, user_api="blas"):
+    with blas_threads(args.threads):
         results["sweep"] = run_sweep(args)
     if args.backend == "numpy":  # the cost model is that of CPU cluster jobs
         results["cost"] = cost_model(results["sweep"], args.cost_config)

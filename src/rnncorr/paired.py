@@ -24,13 +24,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from rnncorr.activations import Activation
 from rnncorr.config import Cell, SimulationSettings
 from rnncorr.estimators import mean_and_standard_error
 from rnncorr.simulate import realization_seed, simulate_realization
 from rnncorr.theory._heterogeneous import heterogeneous_statistics, site_scalars
+from rnncorr.threads import blas_threads
 
 __all__ = ["PAIRED_STATISTICS", "paired_realizations", "paired_summary"]
 
@@ -75,7 +75,7 @@ def paired_realizations(
     scalars = site_scalars(activation, g, sigma2)
     per_block = settings.trajectories * settings.samples_per_block
     rows = []
-    with threadpool_limits(limits=threads, user_api="blas"):
+    with blas_threads(threads):
         for r in range(settings.realizations):
             result = simulate_realization(
                 activation, n, g, sigma2, settings, realization_seed(seed, cell, r)

@@ -234,7 +234,7 @@ def simulate_random_mode_cell(
         ``sv_participation`` (realization), ``wall_time``; scalar coordinates g_eff, sigma2,
         connectivity (label), N; attributes: connectivity parameters, settings, seed.
     """
-    from threadpoolctl import threadpool_limits
+    from rnncorr.threads import blas_threads
 
     r_count = settings.realizations
     shape = (len(KINDS), len(VARIABLES), r_count)
@@ -242,7 +242,7 @@ def simulate_random_mode_cell(
     diverged = np.zeros(r_count, dtype=np.int8)
     sv = np.full(r_count, np.nan)
     wall = np.zeros(r_count)
-    with threadpool_limits(limits=threads, user_api="blas"):
+    with blas_threads(threads):
         for r in range(r_count):
             ss = cell_seed(seed, activation, n, g_eff, sigma2, connectivity, r)
             sv[r] = sv_participation(cell_coupling(ss, n, g_eff, connectivity))

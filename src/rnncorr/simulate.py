@@ -712,14 +712,15 @@ def simulate_cell(
     seed : int
         Base seed of the run.
     threads : int, optional
-        BLAS threads for the matrix products (default: leave BLAS as it is), and torch's CPU
+        BLAS threads for the matrix products (default: numpy's BLAS as it is; any other BLAS,
+        e.g. scipy's, always gets one: :func:`rnncorr.threads.blas_threads`), and torch's CPU
         threads with the torch backend. Results are bit-identical for a fixed thread count.
     progress : bool
         Print progress to stderr when it is a terminal.
     """
     from contextlib import nullcontext
 
-    from threadpoolctl import threadpool_limits
+    from rnncorr.threads import blas_threads
 
     result = CellResult(cell, settings, int(seed))
     torch_threads = nullcontext()
@@ -729,7 +730,7 @@ def simulate_cell(
 
         torch_device(settings)  # no GPU (or no torch): say so before any work
         torch_threads = limit_torch(threads)
-    with threadpool_limits(limits=threads, user_api="blas"), torch_threads:
+    with blas_threads(threads), torch_threads:
         for r in range(settings.realizations):
             report = _terminal_progress(f"{cell.path}: realization {r + 1}/{settings.realizations}")
             result.realizations.append(
