@@ -240,7 +240,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--sample-interval", type=float, default=1.0, dest="sample_interval")
     sim.add_argument("--float32", action="store_true", help="integrate in float32")
-    sim.add_argument("--threads", type=int, default=None, help="BLAS threads")
+    sim.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="BLAS threads for the products (default: numpy's BLAS default; scipy's BLAS "
+        "always gets one, see rnncorr.threads)",
+    )
     sim.add_argument(
         "--backend",
         choices=("numpy", "torch"),
