@@ -28,7 +28,7 @@ import numpy as np
 from rnncorr.activations import Activation
 from rnncorr.config import Cell, SimulationSettings
 from rnncorr.estimators import mean_and_standard_error
-from rnncorr.simulate import realization_seed, simulate_realization
+from rnncorr.simulate import realization_coupling, realization_seed, simulate_realization
 from rnncorr.theory._heterogeneous import heterogeneous_statistics, site_scalars
 from rnncorr.threads import blas_threads
 
@@ -69,22 +69,17 @@ def paired_realizations(
         One ``{"sim": {...}, "het": {...}, "hom": {...}}`` per realization, keyed by
         ``PAIRED_STATISTICS``.
     """
-    from rnncorr.connectivity import IID
-
     cell = Cell(activation, n, g, sigma2)
     scalars = site_scalars(activation, g, sigma2)
     per_block = settings.trajectories * settings.samples_per_block
     rows = []
     with blas_threads(threads):
         for r in range(settings.realizations):
-            result = simulate_realization(
-                activation, n, g, sigma2, settings, realization_seed(seed, cell, r)
-            )
+            seed_sequence = realization_seed(seed, cell, r)
+            result = simulate_realization(activation, n, g, sigma2, settings, seed_sequence)
             if result.diverged:
                 continue
-            # the engine draws J from the first of the two children of the realization seed
-            j_seed, _ = realization_seed(seed, cell, r).spawn(2)
-            J = IID.sample(n, g, np.random.default_rng(j_seed))
+            J = realization_coupling(seed_sequence, n, g)  # a fresh copy of the same streams
             st = result.statistics
             sim = {
                 f"zero_frequency.{var}.{stat}": st["zero_frequency"][var][stat]

@@ -13,8 +13,8 @@ both into one Dataset with dims ``(g_eff, sigma2, connectivity, kind, variable, 
 
 Seeding: realization r of a cell uses ``SeedSequence([seed, STREAM, key, r])`` with key a hash
 of (activation, N, g_eff, sigma2, connectivity label); the simulation engine spawns it into
-(J stream, noise stream), so :func:`cell_coupling` redraws exactly the simulated J for the
-singular-value participation ratio.
+(J stream, noise stream), so :func:`rnncorr.simulate.realization_coupling` redraws exactly the
+simulated J for the singular-value participation ratio.
 """
 
 from __future__ import annotations
@@ -42,13 +42,12 @@ from rnncorr.connectivity import (
     singular_value_participation,
 )
 from rnncorr.estimators import STATISTIC_NAMES
-from rnncorr.simulate import KINDS, VARIABLES, simulate_realization
+from rnncorr.simulate import KINDS, VARIABLES, realization_coupling, simulate_realization
 from rnncorr.theory._random_mode import rank_terms, solve_random_mode
 
 __all__ = [
     "STREAM",
     "aggregate_random_mode",
-    "cell_coupling",
     "cell_seed",
     "cell_summary",
     "connectivity_params",
@@ -193,20 +192,6 @@ def cell_seed(
     return np.random.SeedSequence([int(seed), STREAM, key, int(realization)])
 
 
-def cell_coupling(
-    seed_sequence: np.random.SeedSequence, n: int, g_eff: float, connectivity: Connectivity
-) -> np.ndarray:
-    """The float64 J that ``simulate_realization`` draws from ``seed_sequence``.
-
-    The engine spawns (J stream, noise stream) from the sequence and samples J with
-    ``numpy.random.default_rng`` on the first (rnncorr.simulate, "Seeding"); a fresh copy of the
-    sequence is spawned here, so the caller's sequence is left untouched.
-    """
-    fresh = np.random.SeedSequence(seed_sequence.entropy, spawn_key=seed_sequence.spawn_key)
-    j_seed = fresh.spawn(2)[0]
-    return connectivity.sample(n, g_eff, np.random.default_rng(j_seed), np.float64)
-
-
 def sv_participation(coupling: np.ndarray) -> float:
     """(sum_k s_k^2)^2 / (N sum_k s_k^4) of the singular values of J (no SVD: traces)."""
     n = coupling.shape[0]
@@ -245,7 +230,7 @@ def simulate_random_mode_cell(
     with blas_threads(threads):
         for r in range(r_count):
             ss = cell_seed(seed, activation, n, g_eff, sigma2, connectivity, r)
-            sv[r] = sv_participation(cell_coupling(ss, n, g_eff, connectivity))
+            sv[r] = sv_participation(realization_coupling(ss, n, g_eff, connectivity))
             res = simulate_realization(
                 activation, n, g_eff, sigma2, settings, ss, connectivity=connectivity
             )

@@ -90,6 +90,7 @@ __all__ = [
     "CellResult",
     "RealizationResult",
     "phi_kernel",
+    "realization_coupling",
     "realization_seed",
     "simulate_cell",
     "simulate_realization",
@@ -138,6 +139,41 @@ class CellResult:
 def realization_seed(seed: int, cell: Cell, realization: int) -> np.random.SeedSequence:
     """SeedSequence of one realization, from (base seed, cell fingerprint, realization index)."""
     return np.random.SeedSequence([int(seed), cell.seed_key, int(realization)])
+
+
+def _draw_network(
+    seed_sequence: np.random.SeedSequence,
+    n: int,
+    g: float,
+    connectivity: Connectivity,
+    dtype,
+) -> tuple[np.ndarray, np.random.SeedSequence]:
+    """J of one realization and the SeedSequence of its noise stream ("Seeding" above).
+
+    The sequence spawns (J stream, noise stream); J is sampled with ``default_rng`` on the
+    first. Both engines and :func:`realization_coupling` draw here, so all see the same J.
+    """
+    j_seed, noise_seed = seed_sequence.spawn(2)
+    return connectivity.sample(n, g, np.random.default_rng(j_seed), dtype), noise_seed
+
+
+def realization_coupling(
+    seed_sequence: np.random.SeedSequence, n: int, g: float, connectivity: Connectivity = IID
+) -> np.ndarray:
+    """The float64 J that :func:`simulate_realization` draws from ``seed_sequence``.
+
+    A fresh copy of the sequence is spawned, so the caller's sequence is left untouched.
+    """
+    fresh = np.random.SeedSequence(seed_sequence.entropy, spawn_key=seed_sequence.spawn_key)
+    return _draw_network(fresh, n, g, connectivity, np.float64)[0]
+
+
+def _exponential_euler(dt: float, sigma2: float) -> tuple[float, float, float]:
+    """(decay, gain, noise_sd) of one exponential-Euler step of length dt:
+    x' = decay x + gain J phi(x) + noise_sd n, decay = e^{-dt}, gain = 1 - e^{-dt},
+    noise_sd^2 = sigma2 (1 - e^{-2 dt}) / 2 (the exact OU increment)."""
+    decay = math.exp(-dt)
+    return decay, 1.0 - decay, math.sqrt(sigma2 * (1.0 - math.exp(-2.0 * dt)) / 2.0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -408,6 +444,13 @@ def _window_counts(settings: SimulationSettings, batch: int) -> tuple[int, int]:
     return single, single // 2
 
 
+def _richardson_weights(settings: SimulationSettings, batch: int) -> tuple[float, float]:
+    """Weights 1/(n1 - 1), 1/(n2 - 1) of the single and paired window outer products, with
+    which both engines pre-weight the Richardson sums (see ``_Engine._fold_window``)."""
+    single, double = _window_counts(settings, batch)
+    return 1.0 / max(single - 1, 1), 1.0 / max(double - 1, 1)
+
+
 def _final_results(moments: dict[str, _CrossBlockSums]) -> tuple[dict, dict]:
     """Statistics and eigenvalues of both kinds from the cross-block sums."""
     statistics, eigenvalues = {}, {}
@@ -444,13 +487,9 @@ class _Engine:
         self.n, self.settings = n, settings
         dtype = self.dtype = np.dtype(np.float32 if settings.float32 else np.float64)
         batch = self.batch = settings.trajectories
-        dt = settings.dt
-        self.decay = math.exp(-dt)
-        self.gain = 1.0 - math.exp(-dt)
-        self.noise_sd = math.sqrt(sigma2 * (1.0 - math.exp(-2.0 * dt)) / 2.0)
+        self.decay, self.gain, self.noise_sd = _exponential_euler(settings.dt, sigma2)
 
-        j_seed, noise_seed = seed_sequence.spawn(2)
-        coupling = connectivity.sample(n, g, np.random.default_rng(j_seed), dtype)
+        coupling, noise_seed = _draw_network(seed_sequence, n, g, connectivity, dtype)
         # the rows of gain J p are p @ K, K = gain J^T: stored C order for B > 1 (a transposed
         # view of C-order gain J for B = 1), the fastest layouts of numpy's BLAS for these
         # shapes (docs/performance.md); the gain is folded into K once
@@ -482,7 +521,6 @@ class _Engine:
         # recording
         self.steps_per_window = settings.steps_per_window
         self.sample_every = max(1, settings.sample_every)
-        self.window = self.steps_per_window * dt
         self.slots = max(1, -(-SAMPLE_BUFFER_COLUMNS // batch))
         self.samples = np.empty((2, self.slots * batch, n))
         self.window_sum = np.zeros((2, batch, n), dtype=dtype)
@@ -589,8 +627,7 @@ class _Engine:
             self.previous[...] = integral
         else:
             # M += D D^T / (n2 - 1) - (I1 I1^T + I2 I2^T) / (n1 - 1), D = I1 + I2 (see end_block)
-            single, double = _window_counts(self.settings, self.batch)
-            w_single, w_double = 1.0 / max(single - 1, 1), 1.0 / max(double - 1, 1)
+            w_single, w_double = _richardson_weights(self.settings, self.batch)
             for v in range(2):
                 self.zero_frequency.syrk(v, self.previous[v], -w_single)
                 self.zero_frequency.syrk(v, integral[v], -w_single)

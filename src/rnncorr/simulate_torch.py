@@ -56,9 +56,11 @@ from rnncorr.simulate import (
     KINDS,
     _block_coefficients,
     _CrossBlockSums,
+    _draw_network,
+    _exponential_euler,
     _final_results,
     _Packed,
-    _window_counts,
+    _richardson_weights,
 )
 
 if TYPE_CHECKING:
@@ -218,16 +220,12 @@ class TorchEngine:
         dtype = self.dtype = torch.float32 if settings.float32 else torch.float64
         f64 = torch.float64
         batch = self.batch = settings.trajectories
-        dt = settings.dt
-        self.decay = math.exp(-dt)
-        self.gain = 1.0 - math.exp(-dt)
-        self.noise_sd = math.sqrt(sigma2 * (1.0 - math.exp(-2.0 * dt)) / 2.0)
+        self.decay, self.gain, self.noise_sd = _exponential_euler(settings.dt, sigma2)
         self.heun = settings.integrator == "heun"
         self.phi = _phi_kernel(activation, torch)
 
         # J and the initial state exactly as the numpy engine draws them
-        j_seed, noise_seed = seed_sequence.spawn(2)
-        coupling = connectivity.sample(n, g, np.random.default_rng(j_seed), np_dtype)
+        coupling, noise_seed = _draw_network(seed_sequence, n, g, connectivity, np_dtype)
         # rows of J p are p @ J^T: J^T as a (transposed) view, cuBLAS takes either layout
         self.coupling = torch.from_numpy(coupling).to(device).T
         del coupling
@@ -404,8 +402,7 @@ class TorchEngine:
             self.previous.copy_(integral)
         else:
             # the numpy engine's pre-weighted Richardson sums (simulate._Engine._fold_window)
-            single, double = _window_counts(self.settings, self.batch)
-            w_single, w_double = 1.0 / max(single - 1, 1), 1.0 / max(double - 1, 1)
+            w_single, w_double = _richardson_weights(self.settings, self.batch)
             self._outer(self.previous, -w_single)
             self._outer(integral, -w_single)
             self.previous.add_(integral)

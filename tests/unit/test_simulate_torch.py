@@ -69,33 +69,32 @@ def _settings(**overrides) -> SimulationSettings:
 
 
 # -- clear errors --------------------------------------------------------------------------
+def _cli_torch_error(tmp_path, capsys) -> str:
+    """``rnncorr simulate --backend torch`` on a small cell: it must stop with a usage error
+    (exit code 2) and write nothing; returns what it printed to stderr."""
+    out = tmp_path / "cell.nc"
+    args = ["simulate", "--activation", "tanh", "--g", "0.5", "--sigma2", "1", "--N", "10"]
+    args += ["--duration", "80", "--window", "5", "--out", str(out), "--backend", "torch"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 2
+    assert not out.exists()
+    return capsys.readouterr().err
+
+
 def test_backend_torch_without_torch_is_a_clear_error(monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` fails
     with pytest.raises(ValueError, match=r"needs PyTorch.*rnncorr\[gpu\]"):
         simulate_realization(
             get_activation("tanh"), 10, 0.5, 1.0, _settings(), np.random.SeedSequence(0)
         )
-    out = tmp_path / "cell.nc"
-    args = ["simulate", "--activation", "tanh", "--g", "0.5", "--sigma2", "1", "--N", "10"]
-    args += ["--duration", "80", "--window", "5", "--out", str(out), "--backend", "torch"]
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    assert exit_info.value.code == 2
-    assert "needs PyTorch" in capsys.readouterr().err
-    assert not out.exists()
+    assert "needs PyTorch" in _cli_torch_error(tmp_path, capsys)
 
 
 def test_backend_torch_without_cuda_is_a_clear_error(torch, monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    out = tmp_path / "cell.nc"
-    args = ["simulate", "--activation", "tanh", "--g", "0.5", "--sigma2", "1", "--N", "10"]
-    args += ["--duration", "80", "--window", "5", "--out", str(out), "--backend", "torch"]
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err
+    err = _cli_torch_error(tmp_path, capsys)
     assert "runs on a CUDA GPU" in err and "--device cpu" in err
-    assert not out.exists()
     # the same through the library, with the default device (cuda)
     with pytest.raises(ValueError, match="torch.cuda.is_available"):
         simulate_realization(
