@@ -39,6 +39,7 @@ __all__ = [
     "covariance_statistics",
     "cross_block_statistics",
     "mean_and_standard_error",
+    "scalar_mean_and_standard_error",
 ]
 
 #: Names of the statistics returned by :meth:`BlockMoments.statistics`.
@@ -159,3 +160,9 @@ def mean_and_standard_error(values: np.ndarray, axis: int = 0) -> tuple[np.ndarr
         mean = np.nanmean(values, axis=axis)
         std = np.nanstd(values, axis=axis, ddof=1)
         return mean, np.where(count > 1, std / np.sqrt(np.maximum(count, 1)), np.nan)
+
+
+def scalar_mean_and_standard_error(values: np.ndarray) -> tuple[float, float]:
+    """:func:`mean_and_standard_error` of a 1-d sample, as two Python floats."""
+    mean, se = mean_and_standard_error(values)
+    return float(mean), float(se)

@@ -27,7 +27,7 @@ import numpy as np
 
 from rnncorr.activations import Activation
 from rnncorr.config import Cell, SimulationSettings
-from rnncorr.estimators import mean_and_standard_error
+from rnncorr.estimators import scalar_mean_and_standard_error
 from rnncorr.simulate import realization_coupling, realization_seed, simulate_realization
 from rnncorr.theory._heterogeneous import heterogeneous_statistics, site_scalars
 from rnncorr.threads import blas_threads
@@ -94,11 +94,6 @@ def paired_realizations(
     return rows
 
 
-def _mean_se(values: np.ndarray) -> tuple[float, float]:
-    mean, se = mean_and_standard_error(values)
-    return float(mean), float(se)
-
-
 def paired_summary(
     rows: list[dict[str, dict[str, float]]], large_n: dict[str, float]
 ) -> dict[str, dict[str, tuple[float, float]]]:
@@ -126,8 +121,8 @@ def paired_summary(
         hom = np.array([r["hom"][key] for r in rows])
         gain = (sim - large_n[key]) ** 2 - (sim - het) ** 2
         out[key] = {
-            "sim_minus_het": _mean_se(sim - het),
-            "sim_minus_hom": _mean_se(sim - hom),
-            "gain_over_large_n": _mean_se(gain),
+            "sim_minus_het": scalar_mean_and_standard_error(sim - het),
+            "sim_minus_hom": scalar_mean_and_standard_error(sim - hom),
+            "gain_over_large_n": scalar_mean_and_standard_error(gain),
         }
     return out

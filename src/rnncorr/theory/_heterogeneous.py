@@ -40,7 +40,7 @@ import numpy as np
 from scipy.linalg import solve_continuous_lyapunov
 
 from rnncorr.activations import Activation
-from rnncorr.estimators import mean_and_standard_error
+from rnncorr.estimators import scalar_mean_and_standard_error
 from rnncorr.theory._finite_n import _batched_statistics
 from rnncorr.theory._gauss import gauss_average
 
@@ -276,18 +276,14 @@ def heterogeneous_finite_n_prediction(
                 rows["hom"][var][s].append(hom[var][s])
                 rows["het_minus_hom"][var][s].append(het[var][s] - hom[var][s])
 
-    def summary(values: list[float]) -> tuple[float, float]:
-        mean, se = mean_and_standard_error(np.asarray(values, dtype=float))
-        return float(mean), float(se)
-
     out: dict[str, Any] = {"excluded": excluded, "n_samples": int(n_samples) - excluded}
     for key, per_var in rows.items():
         out[key] = {}
         for var, stats in per_var.items():
             out[key][var] = {}
             for s, values in stats.items():
-                out[key][var][s], out[key][var][s + "_se"] = summary(values)
-    out["equal_time_a_x"] = summary(equal_time)
+                out[key][var][s], out[key][var][s + "_se"] = scalar_mean_and_standard_error(values)
+    out["equal_time_a_x"] = scalar_mean_and_standard_error(equal_time)
     out["scalars"] = scalars
     return out
 
