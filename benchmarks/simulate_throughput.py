@@ -240,11 +240,19 @@ def time_engine(engine) -> np.ndarray:
 
 
 def engine_memory(n, batch, dtype, integrator) -> float:
-    """tracemalloc peak (MB) of building an engine, one short window and one block end.
+    """tracemalloc peak (MB) of building an engine, two short windows and one block end.
 
     torch: peak allocated device memory on CUDA; NaN on the CPU (tracemalloc does not see
     torch's allocations).
     """
+
+    def short_run() -> None:
+        engine = build_engine(n, batch, dtype, integrator, steps=20)
+        engine.record_window()
+        engine.record_window()
+        engine.end_block()
+        synchronize()
+
     if BACKEND["name"] == "torch":
         if BACKEND["device"] != "cuda":
             return math.nan
@@ -253,23 +261,14 @@ def engine_memory(n, batch, dtype, integrator) -> float:
         torch.cuda.synchronize()
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()
-        engine = build_engine(n, batch, dtype, integrator, steps=20)
-        engine.record_window()
-        engine.record_window()
-        engine.end_block()
-        torch.cuda.synchronize()
-        del engine
+        short_run()
         return torch.cuda.max_memory_allocated() / 2**20
     tracemalloc.start()
     try:
-        engine = build_engine(n, batch, dtype, integrator, steps=20)
-        engine.record_window()
-        engine.record_window()
-        engine.end_block()
+        short_run()
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    del engine
     return peak / 2**20
 
 
