@@ -1,7 +1,9 @@
-"""Command line: ``rnncorr simulate``, ``rnncorr theory``, ``rnncorr plot``.
+"""Command line: ``rnncorr simulate``, ``rnncorr theory``, ``rnncorr trained``, ``rnncorr plot``.
 
 Each sub-command is the twin of a workflow script and calls the same library function, so a
-single cell can be reproduced, or a figure restyled, without Snakemake.
+single cell can be reproduced, or a figure restyled, without Snakemake. Arguments are checked
+by the validator of the workflow config (rnncorr.config): a bad value exits with status 2 and
+one line naming the flag and its allowed values.
 """
 
 from __future__ import annotations
@@ -16,8 +18,18 @@ from pathlib import Path
 
 import numpy as np
 
-from rnncorr.activations import ACTIVATION_NAMES, get_activation
-from rnncorr.config import Cell, SimulationSettings
+from rnncorr import __version__
+from rnncorr.activations import ACTIVATION_NAMES
+from rnncorr.config import (
+    Cell,
+    ConfigError,
+    SimulationSettings,
+    activation_with_defaults,
+    check_cell,
+    check_memory,
+    check_settings,
+    machine_memory_bytes,
+)
 
 __all__ = ["log_to", "main"]
 
@@ -39,10 +51,68 @@ def _add_activation_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sigma2", type=float, required=True, help="noise intensity >= 0")
 
 
-def _activation(args: argparse.Namespace):
+#: flags of the settings, cell and activation parameters whose name is not ``--<name>``
+_FLAGS = {
+    "burn_in": "--burn-in",
+    "sample_interval": "--sample-interval",
+    "extrapolate_window": "--no-extrapolate",
+    "a": "--pade-a",
+    "b": "--pade-b",
+    "noise_tau": "--noise-tau",
+    "finite_n_samples": "--finite-n-samples",
+}
+
+
+def _flag(name: str) -> str:
+    """How the shared validator (rnncorr.config) names a setting here: ``argument --window``."""
+    return "argument " + _FLAGS.get(name, "--" + name.replace("_", "-"))
+
+
+def _activation_and_defaults(args: argparse.Namespace):
     params = {"alpha": args.alpha, "a": args.pade_a, "b": args.pade_b}
-    params = {k: v for k, v in params.items() if v is not None}
-    return get_activation(args.activation, **params)
+    return activation_with_defaults(args.activation, params, _flag)
+
+
+def _note_defaults(command: str, name: str, defaults: dict[str, float]) -> None:
+    """Say on stderr which activation parameters took their default: they change the result."""
+    if defaults:
+        flags = ", ".join(f"{_FLAGS.get(k, '--' + k)} {v:.6g}" for k, v in defaults.items())
+        where = " (recorded in the file's attribute activation_defaults)"
+        print(
+            f"rnncorr {command}: note: {name} parameter(s) not given, using the default "
+            f"{flags}{where if command == 'simulate' else ''}",
+            file=sys.stderr,
+        )
+
+
+def _activation(args: argparse.Namespace):
+    activation, defaults = _activation_and_defaults(args)
+    _note_defaults(args.command, args.activation, defaults)
+    return activation
+
+
+def _check_numbers(args: argparse.Namespace) -> None:
+    """g, sigma2 (and the optional N, noise_tau, threads) of any sub-command: one-line errors."""
+    for name in ("g", "sigma2"):
+        value = getattr(args, name, None)
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise ConfigError(
+                f"invalid {_flag(name)}: {value} is not allowed; allowed: a finite number >= 0"
+            )
+    n = getattr(args, "N", None)
+    if n is not None and n < 2:
+        raise ConfigError(
+            f"invalid {_flag('N')}: {n} is not a network size; allowed: an integer >= 2"
+        )
+    tau = getattr(args, "noise_tau", None)
+    if tau is not None and not (math.isfinite(tau) and tau >= 0):
+        raise ConfigError(
+            f"invalid {_flag('noise_tau')}: {tau} is not allowed; allowed: a finite number >= 0 "
+            "(0 or omitted: white noise)"
+        )
+    threads = getattr(args, "threads", None)
+    if threads is not None and threads < 1:
+        raise ConfigError(f"invalid {_flag('threads')}: {threads}; allowed: an integer >= 1")
 
 
 def _add_connectivity_args(parser: argparse.ArgumentParser) -> None:
@@ -102,17 +172,21 @@ def _simulate(args: argparse.Namespace) -> int:
         backend=args.backend,
         device=args.device,
     )
-    if settings.windows_per_block < 2:
-        raise ValueError(
-            "--duration too short: each block must hold at least 2 windows "
-            f"(blocks {settings.blocks}, window {settings.window})"
-        )
+    _check_numbers(args)
+    check_settings(settings, _flag)
+    activation, defaults = _activation_and_defaults(args)
+    cell = Cell(activation, args.N, args.g, args.sigma2)
+    check_cell(cell, _flag)
+    check_memory(cell, settings, machine_memory_bytes(), _flag("N"))
+    # recorded in the file's attribute activation_defaults
+    _note_defaults("simulate", args.activation, defaults)
+    extra = {"activation_defaults": json.dumps(defaults, sort_keys=True)} if defaults else {}
     connectivity = _connectivity(args)
     if connectivity.kind != "iid":
         from rnncorr import random_mode
 
         dataset = random_mode.simulate_random_mode_cell(
-            _activation(args),
+            activation,
             args.N,
             args.g,
             args.sigma2,
@@ -121,15 +195,22 @@ def _simulate(args: argparse.Namespace) -> int:
             args.seed,
             threads=args.threads,
         )
+        dataset.attrs.update(extra)
         io.write_netcdf(dataset, args.out)
         print(random_mode.cell_summary(dataset) + f"\n-> {args.out}")
         return 0
-    cell = Cell(_activation(args), args.N, args.g, args.sigma2)
     result = simulate.simulate_cell(cell, settings, args.seed, threads=args.threads)
-    dataset = io.cell_dataset(result)
+    dataset = io.cell_dataset(result, extra_attrs=extra)
     io.write_netcdf(dataset, args.out)
     diverged = int(dataset.diverged.sum())
-    print(f"{cell.path}: {settings.realizations} realization(s), {diverged} diverged -> {args.out}")
+    realizations = settings.realizations
+    print(f"{cell.path}: {realizations} realization(s), {diverged} diverged -> {args.out}")
+    print(
+        f"  mean over the J realizations +- its standard error (std / sqrt(R) over the "
+        f"R = {realizations - diverged} that did not diverge)"
+    )
+    if dataset.attrs.get("zero_frequency_window_ok") == "0":
+        print(f"  WARNING: zero-frequency {dataset.attrs['zero_frequency_window_check']}")
     for kind in dataset.kind.values:
         for var in dataset.variable.values:
             values = dataset.sel(kind=kind, variable=var)
@@ -146,6 +227,7 @@ def _simulate(args: argparse.Namespace) -> int:
 def _theory(args: argparse.Namespace) -> int:
     from rnncorr import theory
 
+    _check_numbers(args)
     connectivity = _connectivity(args)
     if connectivity.kind != "iid":
         if args.noise_tau or args.N is not None:
@@ -165,9 +247,49 @@ def _theory(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(out))
     else:
-        for key, value in out.items():
-            print(f"{key}: {value}")
+        print(_text(out))
     return 0
+
+
+def _number(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    return f"{value:.6g}"
+
+
+def _text(out: dict) -> str:
+    """``rnncorr theory --format text``: statistics as a table, everything else as key = value.
+
+    The numbers are those of ``--format json`` rounded to 6 significant digits ("-": null).
+    """
+    lines = []
+    kinds = [k for k in ("zero_frequency", "equal_time") if isinstance(out.get(k), dict)]
+    for key, value in out.items():
+        if key in kinds or isinstance(value, dict):
+            continue
+        lines.append(f"{key:<15s} {_number(value)}")
+    if kinds:
+        stats = ("a", "cbar", "nc2", "pr_over_n")
+        lines.append("")
+        lines.append(f"{'':<15s} {'':<4s}" + "".join(f"{s:>13s}" for s in stats))
+        for kind in kinds:
+            for var, values in out[kind].items():
+                row = "".join(f"{_number(values.get(s)):>13s}" for s in stats)
+                lines.append(f"{kind:<15s} {var:<4s}{row}")
+    for key, value in out.items():
+        if key in kinds or not isinstance(value, dict):
+            continue
+        lines.append("")
+        lines.append(f"{key}:")
+        for sub, item in value.items():
+            if isinstance(item, dict):
+                item = ", ".join(f"{k} = {_number(v)}" for k, v in item.items())
+                lines.append(f"  {sub:<13s} {item}")
+            else:
+                lines.append(f"  {sub:<13s} {_number(item)}")
+    return "\n".join(lines)
 
 
 def _finite_n_montecarlo(args: argparse.Namespace) -> dict:
@@ -200,6 +322,12 @@ def _finite_n_montecarlo(args: argparse.Namespace) -> dict:
 def _trained(args: argparse.Namespace) -> int:
     from rnncorr.trained import trained_report
 
+    _check_numbers(args)
+    for target in args.targets:
+        if not (math.isfinite(target) and target != 0):
+            raise ConfigError(
+                f"invalid argument --targets: {target}; allowed: finite non-zero numbers"
+            )
     report = trained_report(args.activation, args.g, args.targets, args.N, args.seed)
     print(json.dumps(report))
     return 0
@@ -208,16 +336,39 @@ def _trained(args: argparse.Namespace) -> int:
 def _plot(args: argparse.Namespace) -> int:
     from rnncorr import plots
 
-    figure = plots.make_figure(args.figure, args.simulations, args.theory)
+    simulations = Path(args.simulations or "results/simulations.nc")
+    if not simulations.is_file():
+        how = (
+            "point at it with --simulations PATH"
+            if args.simulations
+            else "run from the repository root after `make figures`, or point at the file "
+            "with --simulations PATH (and --theory PATH)"
+        )
+        raise ConfigError(f"simulation file {simulations} not found (in {Path.cwd()}); {how}")
+    theory_file = args.theory or "results/theory.nc"
+    if not Path(theory_file).is_file():
+        if args.theory:
+            raise ConfigError(f"theory file {theory_file} not found; point at it with --theory")
+        print(
+            f"rnncorr plot: note: {theory_file} not found: no theory lines (--theory PATH)",
+            file=sys.stderr,
+        )
+    figure = plots.make_figure(args.figure, simulations, theory_file)
     for out in args.out:
         plots.save_figure(figure, out)
         print(f"wrote {out}")
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rnncorr", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+def _parser(figures: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser; ``figures``: the names ``rnncorr plot`` lists (None: not loaded)."""
+    parser = argparse.ArgumentParser(
+        prog="rnncorr",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"rnncorr {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sim = sub.add_parser("simulate", help="simulate one grid cell and write its netCDF file")
     _add_activation_args(sim)
@@ -305,9 +456,22 @@ def _parser() -> argparse.ArgumentParser:
     tr.set_defaults(handler=_trained)
 
     pl = sub.add_parser("plot", help="regenerate a figure from the netCDF files alone")
-    pl.add_argument("figure", help="figure name (see rnncorr.plots.FIGURES)")
-    pl.add_argument("--simulations", default="results/simulations.nc")
-    pl.add_argument("--theory", default="results/theory.nc")
+    pl.add_argument(
+        "figure",
+        choices=figures,
+        metavar="FIGURE",
+        help="figure name (rnncorr.plots.FIGURES)" + (": " + ", ".join(figures) if figures else ""),
+    )
+    pl.add_argument(
+        "--simulations",
+        default=None,
+        help="simulations file (default results/simulations.nc, relative to the current folder)",
+    )
+    pl.add_argument(
+        "--theory",
+        default=None,
+        help="theory file (default results/theory.nc; without it, no theory lines)",
+    )
     pl.add_argument("--out", nargs="+", required=True, help="output files (.pdf, .png)")
     pl.set_defaults(handler=_plot)
     return parser
@@ -315,12 +479,21 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``rnncorr`` console script."""
-    parser = _parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    figures = None
+    if "plot" in argv:
+        # the figure names for `rnncorr plot --help` and its check; plots imports matplotlib,
+        # which the other commands need not wait for
+        from rnncorr.plots import FIGURES
+
+        figures = list(FIGURES)
+    parser = _parser(figures)
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
-    except ValueError as exc:
-        parser.exit(2, f"rnncorr {args.command}: error: {exc}\n")
+    except ValueError as exc:  # ConfigError included: one line, the flag and what is allowed
+        message = " ".join(str(exc).split())
+        parser.exit(2, f"rnncorr {args.command}: error: {message}\n")
 
 
 if __name__ == "__main__":

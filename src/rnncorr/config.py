@@ -13,15 +13,18 @@ import copy
 import functools
 import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+import math
+import numbers
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, fields
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from rnncorr.activations import Activation, get_activation
+from rnncorr.activations import DEFAULT_PARAMS, Activation, get_activation
 
 if TYPE_CHECKING:
     import jsonschema
@@ -31,16 +34,71 @@ __all__ = [
     "ConfigError",
     "SimulationSettings",
     "activation_from_entry",
+    "activation_with_defaults",
+    "check_cell",
+    "check_memory",
+    "check_settings",
+    "config_key",
     "dense_g",
     "format_value",
     "grid_cells",
     "load_config",
+    "machine_memory_bytes",
+    "memory_estimate_bytes",
     "simulation_settings",
 ]
+
+#: How a setting is named in an error message: ``key("window")`` gives e.g.
+#: ``config key 'simulation.window'`` (workflow), ``argument --window`` (command line) or
+#: ``settings.window`` (library call). The checks below are shared by all three.
+KeyNamer = Callable[[str], str]
 
 
 class ConfigError(ValueError):
     """An invalid configuration; the message names the key and the allowed values."""
+
+
+def config_key(prefix: str = "simulation.") -> KeyNamer:
+    """Names of config keys under ``prefix`` for :func:`check_settings` and friends."""
+    return lambda name: f"config key '{prefix}{name}'"
+
+
+def _library_key(name: str) -> str:
+    return f"argument {name!r}"
+
+
+def _fail(key: KeyNamer, name: str, problem: str, allowed: str) -> ConfigError:
+    return ConfigError(f"invalid {key(name)}: {problem}; allowed: {allowed}")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _non_finite_key(node: Any, path: str = "") -> tuple[str, float] | None:
+    """Path and value of the first NaN or infinite number in a nested config, else None.
+
+    JSON schema compares NaN false against every bound (``nan < 0`` is false), so ``.nan`` would
+    pass ``minimum: 0``; YAML's ``.inf`` passes ``exclusiveMinimum: 0``. Both are checked here,
+    before the schema, so that the error names the key.
+    """
+    if isinstance(node, float) and not math.isfinite(node):
+        return path or "<top level>", node
+    if isinstance(node, Mapping):
+        for name, value in node.items():
+            found = _non_finite_key(value, f"{path}.{name}" if path else str(name))
+            if found:
+                return found
+    elif isinstance(node, (list, tuple)):
+        for index, value in enumerate(node):
+            found = _non_finite_key(value, f"{path}[{index}]")
+            if found:
+                return found
+    return None
 
 
 def format_value(value: float) -> str:
@@ -127,6 +185,12 @@ def load_config(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
         config = copy.deepcopy(dict(source))
     if not isinstance(config, dict):
         raise ConfigError("invalid config: the top level must be a mapping of keys to values")
+    non_finite = _non_finite_key(config)
+    if non_finite:
+        raise ConfigError(
+            f"invalid config key '{non_finite[0]}': {non_finite[1]} is not a finite number; "
+            "allowed: finite numbers (no .nan, .inf)"
+        )
     schema = _schema()
     validator = _validator_class()(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
@@ -137,9 +201,25 @@ def load_config(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _check_semantics(config: dict[str, Any]) -> None:
-    grid, sim = config["grid"], config["simulation"]
+    grid = config["grid"]
+    results = config["results"]
+    if not results.strip() or Path(results).resolve() == Path(results).resolve().parent:
+        raise ConfigError(
+            f"invalid config key 'results': {results!r} would put the outputs at the file system "
+            "root; allowed: a non-empty folder name such as results or /scratch/me/run1"
+        )
     for index, entry in enumerate(grid["activations"]):
         params = {k: v for k, v in entry.items() if k != "name"}
+        # a config states every parameter: a default applied silently would label the files
+        # with a value nobody chose (the command line applies them, and says so)
+        missing = sorted(set(DEFAULT_PARAMS.get(entry["name"], {})) - set(params))
+        if missing:
+            defaults = ", ".join(f"{k}: {DEFAULT_PARAMS[entry['name']][k]:.6g}" for k in missing)
+            raise ConfigError(
+                f"invalid config key 'grid.activations[{index}]': {entry['name']} needs "
+                f"{', '.join(missing)}; allowed: state it, e.g. {{name: {entry['name']}, "
+                f"{defaults}}}"
+            )
         try:
             get_activation(entry["name"], **params)
         except ValueError as exc:
@@ -157,24 +237,12 @@ def _check_semantics(config: dict[str, Any]) -> None:
                 f"invalid config key 'grid.{key}': values coincide at 6 significant digits "
                 f"({', '.join(rounded)}); allowed: distinct values"
             )
-    if sim["burn_in"] >= sim["duration"]:
-        raise ConfigError(
-            f"invalid config key 'simulation.burn_in': {sim['burn_in']} is not below "
-            f"simulation.duration = {sim['duration']}; allowed: 0 <= burn_in < duration"
-        )
     settings = simulation_settings(config)
-    if settings.windows_per_block < 2:
-        raise ConfigError(
-            "invalid config key 'simulation.window': each of the "
-            f"{sim['blocks']} blocks of duration {sim['duration'] / sim['blocks']:g} must hold at "
-            f"least 2 windows of length {sim['window']}; allowed: window <= duration / (2 blocks)"
-        )
-    if settings.samples_per_block < 2 or settings.sample_every < 1:
-        raise ConfigError(
-            "invalid config key 'simulation.sample_interval': need dt <= sample_interval and "
-            "at least 2 equal-time samples per block; allowed: dt <= sample_interval <= "
-            "duration / (2 blocks)"
-        )
+    check_settings(settings, config_key("simulation."))
+    limit = config.get("max_memory_gb")
+    limit_bytes = machine_memory_bytes() if limit is None else limit * 2**30
+    largest = max(grid_cells(config), key=lambda cell: cell.N)
+    check_memory(largest, settings, limit_bytes, "config key 'grid.N'", limit is None)
     dense = config["theory"]["g_dense"]
     if dense["stop"] <= dense["start"]:
         raise ConfigError(
@@ -191,6 +259,187 @@ def _check_semantics(config: dict[str, Any]) -> None:
 def activation_from_entry(entry: Mapping[str, Any]) -> Activation:
     """Activation from a config entry such as ``{name: power, alpha: 0.5}``."""
     return get_activation(entry["name"], **{k: v for k, v in entry.items() if k != "name"})
+
+
+def activation_with_defaults(
+    name: str, params: Mapping[str, float | None], key: KeyNamer = _library_key
+) -> tuple[Activation, dict[str, float]]:
+    """The activation and the parameters that were *not* given and took their default.
+
+    The command line uses this to say which defaults it applied (``power`` without ``alpha``
+    is ``alpha = 0.5``, ``pade`` without ``a``/``b`` the [3/2] Padé of tanh); the caller prints
+    the second value and records it in the file's attributes. A config must state them instead
+    (:func:`load_config`).
+
+    Raises
+    ------
+    ConfigError
+        A parameter that is not finite, not taken by ``name``, or out of range.
+    """
+    given = {k: v for k, v in params.items() if v is not None}
+    for param, value in given.items():
+        if not math.isfinite(value):
+            raise _fail(key, param, f"{value} is not a finite number", "a finite number")
+    try:
+        activation = get_activation(name, **given)
+    except ValueError as exc:
+        raise ConfigError(f"invalid {key('activation')}: {exc}") from None
+    defaults = {k: v for k, v in activation.kwargs.items() if k not in given}
+    return activation, defaults
+
+
+def check_cell(cell: Cell, key: KeyNamer = _library_key) -> None:
+    """Raise :class:`ConfigError` unless N is an integer >= 2 and g, sigma2 are finite, >= 0.
+
+    (N = 1 has no cross-covariance: cbar and nc2 divide by N - 1.)
+    """
+    if not _is_integer(cell.N) or cell.N < 2:
+        raise _fail(key, "N", f"{cell.N!r} is not a network size", "an integer >= 2")
+    for name in ("g", "sigma2"):
+        value = getattr(cell, name)
+        if not _is_number(value) or not math.isfinite(value) or value < 0:
+            raise _fail(key, name, f"{value!r} is not allowed", "a finite number >= 0")
+
+
+def _is_multiple(value: float, step: float) -> bool:
+    """value = k step for an integer k, up to rounding of the decimal inputs (1e-9 relative)."""
+    k = round(value / step)
+    return k >= 1 and abs(k * step - value) <= 1e-9 * max(abs(value), step)
+
+
+def check_settings(settings: SimulationSettings, key: KeyNamer = _library_key) -> None:
+    """Raise :class:`ConfigError` naming the first setting outside its allowed values.
+
+    One set of checks for the workflow (``load_config``), the command line and the library
+    (:func:`rnncorr.simulate.simulate_realization`); ``key`` says how a setting is named.
+    Beyond ranges, it requires ``window`` and ``sample_interval`` to be whole multiples of
+    ``dt`` (the engine works in whole steps: a window of 0.3 at dt = 0.5 would silently become
+    0.5 while the file says 0.3), ``window >= 2 dt``, ``burn_in < duration``, and at least two
+    windows and two equal-time samples per block.
+    """
+    s = settings
+    for name, low in (("realizations", 1), ("trajectories", 1), ("blocks", 2)):
+        value = getattr(s, name)
+        if not _is_integer(value) or value < low:
+            raise _fail(key, name, f"{value!r} is not allowed", f"an integer >= {low}")
+    for name in ("duration", "burn_in", "dt", "window", "sample_interval"):
+        value = getattr(s, name)
+        if not _is_number(value) or not math.isfinite(value):
+            raise _fail(key, name, f"{value!r} is not a finite number", "a finite number")
+    if not 0 < s.dt < 1:
+        raise _fail(key, "dt", f"{s.dt:g} is outside (0, 1)", "0 < dt < 1")
+    if s.duration <= 0:
+        raise _fail(key, "duration", f"{s.duration:g} is not positive", "a number > 0")
+    if not 0 <= s.burn_in < s.duration:
+        raise _fail(
+            key,
+            "burn_in",
+            f"{s.burn_in:g} is not in [0, duration = {s.duration:g})",
+            "0 <= burn_in < duration",
+        )
+    if s.window < 2 * s.dt or not _is_multiple(s.window, s.dt):
+        k = max(2, round(s.window / s.dt))
+        raise _fail(
+            key,
+            "window",
+            f"{s.window:g} is not a whole number (>= 2) of time steps dt = {s.dt:g}",
+            f"a multiple of dt, at least 2 dt, e.g. {k * s.dt:.6g} or {(k + 1) * s.dt:.6g}",
+        )
+    if s.sample_interval < s.dt or not _is_multiple(s.sample_interval, s.dt):
+        k = max(1, round(s.sample_interval / s.dt))
+        raise _fail(
+            key,
+            "sample_interval",
+            f"{s.sample_interval:g} is not a whole number of time steps dt = {s.dt:g}",
+            f"a multiple of dt, e.g. {k * s.dt:.6g}",
+        )
+    if s.windows_per_block < 2:
+        raise _fail(
+            key,
+            "window",
+            f"each of the {s.blocks} blocks of duration {s.duration / s.blocks:g} must hold at "
+            f"least 2 windows of length {s.window:g}"
+            + (" (an even number: W/2W extrapolation)" if s.extrapolate_window else ""),
+            "window <= duration / (2 blocks)",
+        )
+    if s.samples_per_block < 2:
+        raise _fail(
+            key,
+            "sample_interval",
+            "fewer than 2 equal-time samples per block",
+            "dt <= sample_interval <= duration / (2 blocks)",
+        )
+    if s.integrator not in ("heun", "euler"):
+        raise _fail(key, "integrator", f"{s.integrator!r}", "heun or euler")
+    if s.backend not in ("numpy", "torch"):
+        raise _fail(key, "backend", f"{s.backend!r}", "numpy or torch")
+    if s.device not in ("cuda", "cpu"):
+        raise _fail(key, "device", f"{s.device!r}", "cuda or cpu")
+
+
+def memory_estimate_bytes(n: int, settings: SimulationSettings) -> int:
+    """Peak memory of one simulate job of network size n, in bytes (an upper estimate).
+
+    The engine holds J and four packed (N + 1) x N float64 accumulators (rnncorr.simulate,
+    "Memory"), and briefly a second N x N copy of J while it is scaled: 6 N^2 numbers. Per
+    trajectory B it keeps O(N B) state and an equal-time sample buffer of at least 256 rows;
+    the final eigenvalues need one N x N copy and LAPACK's workspace, within the six. Python,
+    numpy and scipy add about 200 MB. (Measured: one N = 4000, B = 64 realization, 733 MB,
+    docs/performance.md; this gives 850 MB.)
+    """
+    n, batch = int(n), int(settings.trajectories)
+    rows = max(256, batch) + 12 * batch
+    return int(8 * (6 * n * n + 2 * rows * n) + 200e6)
+
+
+def machine_memory_bytes() -> int | None:
+    """Physical memory of this machine (None where the OS does not say)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _bytes(value: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if value < 1024 or unit == "PiB":
+            return f"{value:.3g} {unit}"
+        value /= 1024
+    raise AssertionError  # unreachable
+
+
+def check_memory(
+    cell: Cell,
+    settings: SimulationSettings,
+    limit_bytes: float | None,
+    where: str = "argument '--N'",
+    limit_is_machine: bool = True,
+) -> None:
+    """Refuse a cell whose job would need more memory than ``limit_bytes``, naming the cell.
+
+    The estimate is :func:`memory_estimate_bytes`; ``limit_bytes`` None skips the check.
+    """
+    if limit_bytes is None:
+        return
+    need = memory_estimate_bytes(cell.N, settings)
+    if need <= limit_bytes:
+        return
+    largest = int(math.sqrt(max(limit_bytes - 200e6, 0) / 48))
+    source = (
+        f"this machine's {_bytes(limit_bytes)}"
+        if limit_is_machine
+        else f"max_memory_gb = {limit_bytes / 2**30:g}"
+    )
+    hint = (
+        "; on a cluster with larger nodes, set max_memory_gb in the config"
+        if where.startswith("config")
+        else ""
+    )
+    raise ConfigError(
+        f"invalid {where}: cell {cell.path} needs about {_bytes(need)} of memory per job "
+        f"(6 N^2 float64 numbers, rnncorr.config.memory_estimate_bytes), more than "
+        f"{source}; allowed: N up to about {largest}{hint}"
+    )
 
 
 @dataclass(frozen=True)
@@ -218,6 +467,14 @@ class SimulationSettings:
     float32: bool = False
     backend: str = "numpy"
     device: str = "cuda"
+
+    def __post_init__(self) -> None:
+        # times are floats whatever the YAML spelling: `burn_in: 50` and `burn_in: 50.0` give
+        # the same settings, the same job parameters (JSON) and so no rerun (cells do the same)
+        for spec in fields(self):
+            value = getattr(self, spec.name)
+            if spec.type in ("float", float) and _is_number(value):
+                object.__setattr__(self, spec.name, float(value))
 
     @property
     def steps_per_window(self) -> int:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -37,9 +38,13 @@ __all__ = [
     "STATISTIC_NAMES",
     "block_covariance",
     "covariance_statistics",
+    "cell_window_check",
     "cross_block_statistics",
+    "integrated_correlation_time",
     "mean_and_standard_error",
     "scalar_mean_and_standard_error",
+    "window_bias_exponential",
+    "window_check",
 ]
 
 #: Names of the statistics returned by :meth:`BlockMoments.statistics`.
@@ -166,3 +171,89 @@ def scalar_mean_and_standard_error(values: np.ndarray) -> tuple[float, float]:
     """:func:`mean_and_standard_error` of a 1-d sample, as two Python floats."""
     mean, se = mean_and_standard_error(values)
     return float(mean), float(se)
+
+
+# ---------------------------------------------------------------------------------------------
+# Is the zero-frequency window long enough? (docs/NUMERICS.md, "Window length")
+# ---------------------------------------------------------------------------------------------
+#: W must be at least this many integrated correlation times with W/2W extrapolation ...
+WINDOW_FACTOR_EXTRAPOLATED = 5.0
+#: ... and without it (the plain window's bias is ~ tau_int / W, first order)
+WINDOW_FACTOR_PLAIN = 20.0
+
+
+def integrated_correlation_time(a_zero_frequency: float, a_equal_time: float) -> float:
+    r"""tau_int = a_zf / (2 a_et) = int tr C(u) du / (2 tr C(0)), from the measured ``a``.
+
+    The integrated correlation time of the mean autocovariance: for C(u) = C(0) e^{-|u|/tau}
+    it is tau. It weighs the units equally, so the slowest collective modes (which dominate
+    nc2 and PR near criticality) can be slower than tau_int; it is a floor for the time scale
+    the window must resolve.
+    """
+    if not (np.isfinite(a_zero_frequency) and np.isfinite(a_equal_time)) or a_equal_time <= 0:
+        return float("nan")
+    return float(a_zero_frequency / (2.0 * a_equal_time))
+
+
+def window_bias_exponential(window: float, tau: float, extrapolated: bool) -> float:
+    r"""Relative bias of the window-W zero-frequency estimate for C(u) = C(0) e^{-|u|/tau}.
+
+    C(W) = (1/W) int_{-W}^{W} (W - |u|) C(u) du = S [1 - (tau/W)(1 - e^{-W/tau})], S = 2 tau C(0);
+    the Richardson combination 2 C(2W) - C(W) leaves S (tau/W)(e^{-2W/tau} - e^{-W/tau}).
+    Returns the (negative) bias over S: at W = 5 tau -0.13 % extrapolated, -20 % plain.
+    """
+    r = window / tau
+    if extrapolated:
+        return float((np.exp(-2.0 * r) - np.exp(-r)) / r)
+    return float(-(1.0 - np.exp(-r)) / r)
+
+
+def window_check(window: float, tau: float, extrapolated: bool) -> tuple[bool, str]:
+    """(ok, message): is W >= 5 tau_int (extrapolated) or >= 20 tau_int (plain window)?
+
+    ``tau`` is the measured :func:`integrated_correlation_time` (NaN: nothing to check, ok).
+    The message states W, tau_int, their ratio and the bias of an exponential correlation
+    with that tau; a failed check means the zero-frequency statistics may carry a window bias
+    beyond their error bars (e.g. chaos at W = 40 with tau_c ~ 20: pulls of 3-4 against
+    theory), so lengthen ``window`` (and ``duration``).
+    """
+    factor = WINDOW_FACTOR_EXTRAPOLATED if extrapolated else WINDOW_FACTOR_PLAIN
+    if not np.isfinite(tau) or tau <= 0:
+        return True, f"not checked: no finite correlation time (window W = {window:g})"
+    ratio = window / tau
+    bias = window_bias_exponential(window, tau, extrapolated)
+    text = (
+        f"W = {window:g} is {ratio:.3g} tau_int (tau_int = a_zf / (2 a_et) = {tau:.3g}); "
+        f"an exponential correlation would bias the zero-frequency covariance by {bias:+.2%} "
+        f"({'with' if extrapolated else 'without'} W/2W extrapolation)"
+    )
+    if ratio >= factor:
+        return True, f"ok: {text}"
+    return False, (
+        f"window too short: {text}; need W >= {factor:g} tau_int = {factor * tau:.3g}: "
+        "lengthen the window (simulation.window, --window)"
+    )
+
+
+def cell_window_check(result: Any) -> tuple[bool, str, dict[str, float]]:
+    """:func:`window_check` of a simulated cell (a :class:`rnncorr.simulate.CellResult`).
+
+    tau_int per variable is the mean over the realizations that did not diverge; the check uses
+    the larger of x and phi. Returns (ok, message, {variable: tau_int}).
+    """
+    settings = result.settings
+    taus: dict[str, float] = {}
+    for var in ("x", "phi"):
+        values = [
+            integrated_correlation_time(
+                r.statistics["zero_frequency"][var]["a"], r.statistics["equal_time"][var]["a"]
+            )
+            for r in result.realizations
+        ]
+        finite = [v for v in values if np.isfinite(v)]
+        taus[var] = float(np.mean(finite)) if finite else float("nan")
+    finite_taus = [t for t in taus.values() if np.isfinite(t)]
+    tau = max(finite_taus) if finite_taus else float("nan")
+    window = settings.steps_per_window * settings.dt
+    ok, message = window_check(window, tau, settings.extrapolate_window)
+    return ok, message, taus

@@ -33,14 +33,20 @@ import xarray as xr
 
 from rnncorr import __version__
 from rnncorr.config import Cell, SimulationSettings
-from rnncorr.estimators import STATISTIC_NAMES
+from rnncorr.estimators import STATISTIC_NAMES, cell_window_check, integrated_correlation_time
 
 __all__ = [
+    "CONVENTIONS",
     "DATA_VARIABLES",
+    "REASON_CODES",
     "ProvenanceError",
+    "activation_coordinates",
     "aggregate_cells",
+    "annotate",
     "cell_dataset",
     "check_cell_dataset",
+    "decode_reasons",
+    "encode_reasons",
     "git_commit",
     "merge_theory",
     "provenance",
@@ -68,6 +74,125 @@ _LONG_NAMES = {
     "pr_over_n": ("participation ratio (tr C)^2 / tr C^2 over N, cross-block", "1"),
     "pr_over_n_naive": ("participation ratio over N, plug-in (biased low)", "1"),
 }
+
+
+#: CF conventions the files follow (long_name/units on variables and coordinates, flag_values)
+CONVENTIONS = "CF-1.8"
+
+#: attributes of every coordinate that any of the files has
+_COORDINATE_ATTRS: dict[str, dict[str, str]] = {
+    "activation": {"long_name": "activation label: name and parameters rounded to 6 digits"},
+    "N": {"long_name": "network size N", "units": "1"},
+    "g": {"long_name": "coupling gain g, J_ij ~ N(0, g^2/N)", "units": "1"},
+    "sigma2": {
+        "long_name": "white-noise intensity sigma2 (0: deterministic)",
+        "units": "x^2 per time constant",
+    },
+    "realization": {"long_name": "index of the J realization (seed word r)"},
+    "kind": {"long_name": "covariance: zero_frequency (long window) or equal_time"},
+    "variable": {"long_name": "covariance of x or of phi(x)"},
+    "mode": {"long_name": "index of the eigenvalue, in descending order"},
+    "alpha": {"long_name": "power-law exponent alpha of phi (NaN: not a power law)", "units": "1"},
+    "pade_a": {"long_name": "Pade numerator coefficient a (NaN: not a Pade phi)", "units": "1"},
+    "pade_b": {"long_name": "Pade denominator coefficient b (NaN: not a Pade phi)", "units": "1"},
+}
+
+#: numeric coordinate of each activation parameter (along ``activation``)
+_PARAMETER_COORDINATES = {"alpha": "alpha", "a": "pade_a", "b": "pade_b"}
+
+#: theory failure reasons, stored in ``reason`` as these codes (int8); the detailed message of
+#: one point is what ``rnncorr theory`` prints for it
+REASON_CODES: tuple[tuple[str, str], ...] = (
+    ("none", "a stationary large-N solution exists"),
+    ("no_stationary_state", "no stationary state: phi grows too fast, or g_eff >= 1"),
+    ("odd_phi_required", "the mean-field theory assumes an odd activation"),
+    ("quiescent", "sigma2 = 0 and g phi'(0) <= 1: the only stationary state is x = 0"),
+    ("dmft_not_converged", "the DMFT did not converge (equal-time statistics NaN)"),
+    ("trivial_state", "g = sigma2 = 0: x = 0"),
+    ("other", "another reason (see rnncorr theory for the point)"),
+)
+
+
+def encode_reasons(reasons: Iterable[str | None]) -> np.ndarray:
+    """int8 codes (:data:`REASON_CODES`) of reason strings; '' or None is 0 (no failure)."""
+    names = [name for name, _ in REASON_CODES]
+    codes = []
+    for reason in reasons:
+        if not reason:
+            codes.append(0)
+            continue
+        # "no_stationary_state: ...", "dmft_not_converged (equal-time ...): ..."
+        key = str(reason).split(":")[0].split(" ")[0].strip()
+        codes.append(names.index(key) if key in names else names.index("other"))
+    return np.asarray(codes, dtype=np.int8)
+
+
+def decode_reasons(reason: xr.DataArray) -> xr.DataArray:
+    """The reason names ('' where valid) of a theory file's ``reason`` variable.
+
+    Reads both the codes of this version and the strings of files written before it.
+    """
+    if reason.dtype.kind in "USO":
+        return xr.apply_ufunc(
+            np.vectorize(lambda r: str(r).split(":")[0].split(" ")[0].strip(), otypes=[str]),
+            reason,
+        )
+    lookup = np.array([""] + [name for name, _ in REASON_CODES[1:]], dtype=object)
+    return xr.apply_ufunc(lambda c: lookup[np.asarray(c, dtype=int)].astype(str), reason)
+
+
+def _reason_variable(reason: np.ndarray, dims: tuple[str, ...]) -> tuple:
+    """The ``reason`` data variable: codes with CF flag attributes and the lookup."""
+    codes = encode_reasons(np.asarray(reason, dtype=object).ravel()).reshape(np.shape(reason))
+    return (
+        dims,
+        codes,
+        {
+            "long_name": "why a stationary large-N solution does not exist (code)",
+            "flag_values": np.arange(len(REASON_CODES), dtype=np.int8),
+            "flag_meanings": " ".join(name for name, _ in REASON_CODES),
+            "reason_descriptions": json.dumps(
+                {str(code): text for code, (_, text) in enumerate(REASON_CODES)}
+            ),
+            "comment": "rnncorr.io.decode_reasons gives the names",
+        },
+    )
+
+
+def activation_coordinates(
+    dataset: xr.Dataset, params: Mapping[str, Mapping[str, float]]
+) -> xr.Dataset:
+    """Add numeric coordinates ``alpha``, ``pade_a``, ``pade_b`` along ``activation``.
+
+    ``params`` maps an activation label to its parameters (``Activation.kwargs``, full
+    precision); NaN where an activation does not have the parameter.
+    """
+    labels = [str(label) for label in np.atleast_1d(dataset["activation"].values)]
+    coords = {}
+    for param, name in _PARAMETER_COORDINATES.items():
+        values = np.array([params.get(label, {}).get(param, np.nan) for label in labels])
+        coords[name] = ("activation", values, _COORDINATE_ATTRS[name])
+    return dataset.assign_coords(coords)
+
+
+def annotate(dataset: xr.Dataset) -> xr.Dataset:
+    """CF metadata on a file of this package: coordinate attributes, ``Conventions``, the flags
+    of ``diverged``, the NaN padding of ``eigenvalues``. Returns a new dataset."""
+    dataset = dataset.copy()
+    for name, attrs in _COORDINATE_ATTRS.items():
+        if name in dataset.coords:
+            dataset[name].attrs.update(attrs)
+    if "diverged" in dataset:
+        dataset["diverged"].attrs.update(
+            flag_values=np.array([0, 1], dtype=np.int8), flag_meanings="stationary diverged"
+        )
+    if "eigenvalues" in dataset and "N" in dataset.dims:
+        dataset["eigenvalues"].attrs["comment"] = (
+            "a cell of size N has N eigenvalues (modes 0..N-1); the mode axis runs to the "
+            "largest N and is NaN-padded beyond each cell's N"
+        )
+    dataset.attrs["Conventions"] = CONVENTIONS
+    return dataset
 
 
 class ProvenanceError(ValueError):
@@ -110,8 +235,18 @@ def provenance(**extra: Any) -> dict[str, str]:
     return attrs
 
 
-def cell_dataset(result: Any, config: Mapping[str, Any] | None = None) -> xr.Dataset:
-    """Dataset of one simulated cell (a :class:`rnncorr.simulate.CellResult`)."""
+def cell_dataset(
+    result: Any,
+    config: Mapping[str, Any] | None = None,
+    extra_attrs: Mapping[str, Any] | None = None,
+) -> xr.Dataset:
+    """Dataset of one simulated cell (a :class:`rnncorr.simulate.CellResult`).
+
+    ``extra_attrs`` are added to the provenance (the command line records the activation
+    parameters it took as defaults there). The attributes ``zero_frequency_window_check`` and
+    ``zero_frequency_window_ok`` say whether the window W was long against the measured
+    correlation time (:func:`rnncorr.estimators.window_check`).
+    """
     cell: Cell = result.cell
     settings: SimulationSettings = result.settings
     reals = result.realizations
@@ -142,6 +277,26 @@ def cell_dataset(result: Any, config: Mapping[str, Any] | None = None) -> xr.Dat
         np.array([r.diverged_at for r in reals]),
         {"long_name": "time at which divergence was detected", "units": "time constants"},
     )
+    data["correlation_time"] = (
+        ("realization", "variable"),
+        np.array(
+            [
+                [
+                    integrated_correlation_time(
+                        r.statistics["zero_frequency"][v]["a"], r.statistics["equal_time"][v]["a"]
+                    )
+                    for v in VARIABLES
+                ]
+                for r in reals
+            ]
+        ),
+        {
+            "long_name": "integrated correlation time tau_int = a_zero_frequency / "
+            "(2 a_equal_time) (rnncorr.estimators.integrated_correlation_time)",
+            "units": "time constants",
+        },
+    )
+    window_ok, window_message, _ = cell_window_check(result)
     coords = {
         "realization": np.arange(len(reals)),
         "kind": list(KINDS),
@@ -163,9 +318,12 @@ def cell_dataset(result: Any, config: Mapping[str, Any] | None = None) -> xr.Dat
             if settings.extrapolate_window
             else f"none: window W = {window:g}, bias ~ -tau_c/W"
         ),
+        zero_frequency_window_check=window_message,
+        zero_frequency_window_ok=int(window_ok),
         **({"config": dict(config)} if config is not None else {}),
+        **dict(extra_attrs or {}),
     )
-    return xr.Dataset(data, coords=coords, attrs=attrs)
+    return annotate(xr.Dataset(data, coords=coords, attrs=attrs))
 
 
 def publish(tmp: str | Path, path: str | Path) -> None:
@@ -235,6 +393,8 @@ def aggregate_cells(
     them first (:func:`check_cell_dataset`); the error names the offending file.
     """
     datasets = []
+    params: dict[str, dict[str, float]] = {}
+    short_windows: list[str] = []
     for index, path in enumerate(paths):
         try:
             with xr.open_dataset(path, engine="netcdf4") as opened:
@@ -247,19 +407,38 @@ def aggregate_cells(
             ) from None
         if cells is not None:
             check_cell_dataset(dataset, path, cells[index], settings, seed)
+        try:
+            stored = json.loads(dataset.attrs["cell"])
+            params[stored["activation_label"]] = stored.get("activation_params", {})
+        except (KeyError, ValueError):
+            pass  # files without provenance (tests): no numeric parameter coordinates
+        if str(dataset.attrs.get("zero_frequency_window_ok", "1")) == "0":
+            short_windows.append(f"{path}: {dataset.attrs.get('zero_frequency_window_check')}")
         dataset.attrs = {}
         datasets.append(dataset.expand_dims(("activation", "N", "g", "sigma2")))
+    # combining drops the variables' attributes: keep those of the first file (all are equal)
+    variable_attrs = {name: dict(datasets[0][name].attrs) for name in datasets[0].data_vars}
     # cells of different N have spectra of different length: pad every one to the largest N
     # (NaN), so that combining does not broadcast the statistics over a ragged mode axis
     modes = np.arange(max(dataset.sizes["mode"] for dataset in datasets))
     datasets = [dataset.reindex(mode=modes) for dataset in datasets]
     combined = xr.combine_by_coords(datasets, combine_attrs="drop", join="outer")
+    for name, attrs in variable_attrs.items():
+        combined[name].attrs = attrs
+    combined = activation_coordinates(combined, params)
     combined.attrs = provenance(
         cells=len(datasets),
         **({"config": dict(config)} if config is not None else {}),
+        **({"seed": str(seed)} if seed is not None else {}),
         estimator=ESTIMATOR,
+        zero_frequency_window_check=(
+            f"window too short in {len(short_windows)} of {len(datasets)} cells: "
+            + "; ".join(short_windows)
+            if short_windows
+            else "ok in every checked cell (rnncorr.estimators.window_check)"
+        ),
     )
-    return combined
+    return annotate(combined)
 
 
 def theory_dataset(
@@ -330,7 +509,7 @@ def theory_dataset(
     data["s0"] = (dims, scalars["s0"], {"long_name": "mean gain <phi'(x)>"})
     data["g_eff"] = (dims, scalars["g_eff"], {"long_name": "effective coupling g <phi'>"})
     data["valid"] = (dims, valid, {"long_name": "1 where a stationary large-N solution exists"})
-    data["reason"] = (dims, reason.astype(str), {"long_name": "why a solution is invalid"})
+    data["reason"] = _reason_variable(reason, dims)
     coords = {
         "activation": list(activations),
         "g": np.asarray(g_values, dtype=float),
@@ -338,7 +517,9 @@ def theory_dataset(
         "kind": list(KINDS),
         "variable": list(VARIABLES),
     }
-    return xr.Dataset(data, coords=coords, attrs=provenance(theory_settings=dict(settings or {})))
+    return annotate(
+        xr.Dataset(data, coords=coords, attrs=provenance(theory_settings=dict(settings or {})))
+    )
 
 
 def merge_theory(paths: Sequence[str | Path]) -> xr.Dataset:
@@ -348,9 +529,19 @@ def merge_theory(paths: Sequence[str | Path]) -> xr.Dataset:
         with xr.open_dataset(path, engine="netcdf4") as opened:
             # on-disk encodings (e.g. a <U6 string width) must not leak into the merged file
             datasets.append(opened.load().drop_encoding())
+    # concat keeps the variables' attributes (those of the first file); only the global
+    # attributes are renewed, keeping the settings, config and seed of the per-activation files
     merged = xr.concat(datasets, dim="activation", combine_attrs="drop")
-    merged.attrs = provenance(theory_settings=datasets[0].attrs.get("theory_settings", "{}"))
-    return merged
+    for name in merged.variables:
+        if name in datasets[0].variables:
+            merged[name].attrs = dict(datasets[0][name].attrs)
+    kept = {
+        key: datasets[0].attrs[key]
+        for key in ("theory_settings", "config", "seed")
+        if key in datasets[0].attrs
+    }
+    merged.attrs = provenance(**{"theory_settings": "{}", **kept})
+    return annotate(merged)
 
 
 def run_summary(simulations: str | Path, theory: str | Path | None = None) -> str:
@@ -376,13 +567,12 @@ def run_summary(simulations: str | Path, theory: str | Path | None = None) -> st
     if theory is not None and Path(theory).exists():
         with xr.open_dataset(theory) as th:
             valid = th.valid.load()
-            reasons = th.reason.load()
+            reasons = decode_reasons(th.reason.load())
             invalid = int((valid == 0).sum())
             lines.append(f"theory: {int(valid.size)} points, {invalid} without a solution")
             counts: dict[str, int] = {}
-            for reason in np.asarray(reasons.values).ravel():
-                if reason:
-                    key = str(reason).split(":")[0]
-                    counts[key] = counts.get(key, 0) + 1
+            for key in np.asarray(reasons.values).ravel():
+                if key:
+                    counts[str(key)] = counts.get(str(key), 0) + 1
             lines += [f"  {key}: {count}" for key, count in sorted(counts.items())]
     return "\n".join(lines)

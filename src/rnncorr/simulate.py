@@ -71,6 +71,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -79,15 +80,23 @@ from scipy import special
 from scipy.linalg import blas
 
 from rnncorr.activations import Activation
-from rnncorr.config import Cell, SimulationSettings
+from rnncorr.config import (
+    Cell,
+    SimulationSettings,
+    check_cell,
+    check_memory,
+    check_settings,
+    machine_memory_bytes,
+)
 from rnncorr.connectivity import IID, Connectivity
-from rnncorr.estimators import STATISTIC_NAMES
+from rnncorr.estimators import STATISTIC_NAMES, cell_window_check
 
 __all__ = [
     "DIVERGENCE_THRESHOLD",
     "KINDS",
     "VARIABLES",
     "CellResult",
+    "WindowWarning",
     "RealizationResult",
     "phi_kernel",
     "realization_coupling",
@@ -665,6 +674,15 @@ def _engine_class(settings: SimulationSettings) -> type:
     raise ValueError(f"simulation backend must be numpy or torch, got {settings.backend!r}")
 
 
+class WindowWarning(UserWarning):
+    """The zero-frequency window is short against the measured correlation time."""
+
+
+def _settings_key(name: str) -> str:
+    """How :func:`rnncorr.config.check_settings` names a setting in a library call."""
+    return f"simulation setting {name!r}"
+
+
 def _nan_result(n: int, diverged_at: float, wall_time: float) -> RealizationResult:
     stats = {k: {v: dict.fromkeys(STATISTIC_NAMES, math.nan) for v in VARIABLES} for k in KINDS}
     eig = {k: {v: np.full(n, np.nan) for v in VARIABLES} for k in KINDS}
@@ -682,6 +700,9 @@ def simulate_realization(
     connectivity: Connectivity = IID,
 ) -> RealizationResult:
     """Integrate one J realization with B trajectories and return its covariance statistics."""
+    # validation hook: the checks of the workflow and the command line (rnncorr.config)
+    check_settings(settings, _settings_key)
+    check_cell(Cell(activation, n, g, sigma2), _settings_key)
     started = time.perf_counter()
     engine = _engine_class(settings)(
         activation, n, g, sigma2, settings, seed_sequence, connectivity
@@ -759,6 +780,10 @@ def simulate_cell(
 
     from rnncorr.threads import blas_threads
 
+    # validation hook: refuse before any allocation (a 10^6-unit cell would ask for TiB)
+    check_settings(settings, _settings_key)
+    check_cell(cell, _settings_key)
+    check_memory(cell, settings, machine_memory_bytes(), "Cell.N")
     result = CellResult(cell, settings, int(seed))
     torch_threads = nullcontext()
     if settings.backend == "torch":
@@ -783,4 +808,7 @@ def simulate_cell(
             )
     if progress and sys.stderr.isatty():
         print(file=sys.stderr)
+    window_ok, message, _ = cell_window_check(result)
+    if not window_ok:  # also recorded in the file (rnncorr.io.cell_dataset)
+        warnings.warn(f"{cell.path}: zero-frequency {message}", WindowWarning, stacklevel=2)
     return result

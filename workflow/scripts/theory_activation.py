@@ -1,9 +1,11 @@
 """Large-N theory of one activation on (g, sigma2) (rnncorr.theory.solve) into a netCDF file,
 with the site term of the 1/N offset at the grid's g (rnncorr.theory._heterogeneous)."""
 
+import json
+
 from rnncorr import io, theory
 from rnncorr.cli import log_to
-from rnncorr.config import activation_from_entry
+from rnncorr.config import activation_from_entry, load_config
 from rnncorr.theory._heterogeneous import site_offsets
 
 log_to(snakemake.log[0])
@@ -30,4 +32,8 @@ dataset = io.theory_dataset(
     settings={"site_term": dict(site), "seed": snakemake.params.seed},
     site_offsets=offsets,
 )
+dataset = io.activation_coordinates(dataset, {activation.label: activation.kwargs})
+# the run's config and seed, as in results/simulations.nc
+dataset.attrs["config"] = json.dumps(load_config(snakemake.config), sort_keys=True)
+dataset.attrs["seed"] = str(snakemake.params.seed)
 io.write_netcdf(dataset, snakemake.output.nc)
