@@ -354,10 +354,8 @@ def check_cell_dataset(
     dataset: xr.Dataset, path: str | Path, cell: Cell, settings: SimulationSettings, seed: int
 ) -> None:
     """Raise :class:`ProvenanceError` if a per-cell file is incomplete or foreign to the config."""
-    hint = (
-        f"delete it or rerun with `snakemake --forcerun simulate` "
-        f"(or `--rerun-incomplete`) to rebuild it: {path}"
-    )
+    # `--rerun-incomplete` does not help here: Snakemake recorded the job as complete
+    hint = f"delete the file and run snakemake again, which rebuilds it: rm {path}"
     missing = [name for name in DATA_VARIABLES if name not in dataset.data_vars]
     if missing:
         raise ProvenanceError(f"cell file lacks variable(s) {', '.join(missing)}; {hint}")
@@ -401,9 +399,11 @@ def aggregate_cells(
                 # on-disk encodings (e.g. a <U6 string width) must not leak into the aggregate
                 dataset = opened.load().drop_encoding()
         except (OSError, ValueError, RuntimeError) as exc:
+            # a truncated file that Snakemake recorded as complete: `--rerun-incomplete` does
+            # not reschedule it, deleting it does
             raise ProvenanceError(
-                f"cannot read cell file {path} ({exc}); delete it or rerun with "
-                "`snakemake --rerun-incomplete` to rebuild it"
+                f"cannot read cell file {path} ({exc}); delete the file and run snakemake "
+                f"again, which rebuilds it: rm {path}"
             ) from None
         if cells is not None:
             check_cell_dataset(dataset, path, cells[index], settings, seed)

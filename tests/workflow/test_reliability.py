@@ -155,7 +155,7 @@ def test_aggregate_rejects_truncated_missing_and_foreign_cells(data_dir, tmp_pat
     with xr.open_dataset(victim) as ds:
         edited = ds.load().drop_vars("nc2")
     io.write_netcdf(edited, victim)
-    with pytest.raises(io.ProvenanceError, match=r"lacks variable\(s\) nc2.*--rerun-incomplete"):
+    with pytest.raises(io.ProvenanceError, match=r"lacks variable\(s\) nc2.*delete the file"):
         io.aggregate_cells(paths, cells, settings, seed)
 
     victim.write_bytes(original)

@@ -7,6 +7,7 @@ from rnncorr.config import (
     dense_g,
     grid_cells,
     load_config,
+    memory_estimate_bytes,
     simulation_settings,
 )
 
@@ -39,9 +40,9 @@ def cell_files():
 
 
 def simulate_mem_mb(wildcards):
-    """Five N x N float64 arrays (J and the packed accumulators, docs/performance.md) + headroom."""
-    n = CELLS[wildcards.cell].N
-    return 300 + int(6 * 8 * n * n / 1e6)
+    """The validator's estimate (rnncorr.config.memory_estimate_bytes: J, the packed
+    accumulators and a copy, 6 N^2 float64) + 100 MB headroom."""
+    return 100 + int(memory_estimate_bytes(CELLS[wildcards.cell].N, SETTINGS) / 1e6)
 
 
 def simulate_runtime(wildcards):
