@@ -42,6 +42,8 @@ __all__ = [
     "cross_block_statistics",
     "integrated_correlation_time",
     "mean_and_standard_error",
+    "moments_of",
+    "richardson_block_covariances",
     "scalar_mean_and_standard_error",
     "window_bias_exponential",
     "window_check",
@@ -138,6 +140,71 @@ def cross_block_statistics(blocks: Iterable[np.ndarray]) -> dict[str, float]:
     if moments is None:
         raise ValueError("no blocks given")
     return moments.statistics()
+
+
+def centred_block_covariances(
+    blocks: list[np.ndarray], mean: str = "block", known_mean: np.ndarray | None = None
+) -> list[np.ndarray]:
+    r"""Covariance of each block of samples ((n_A, N) arrays), centred on one of three means.
+
+    ``"block"``: each block's own mean, normalised by n_A - 1 (the engine's estimator).
+    For correlated samples its expectation is C - (n_A / (n_A - 1)) (Var ybar_A - C / n_A),
+    with Var ybar_A ~ S / T_A (S = int C(u) du, T_A the block's sampled time): biased *down*
+    by ~ S / T_A, most in the slowest modes (docs/NUMERICS.md, "Block means").
+    ``"global"``: the mean of all blocks, normalised by n_A (1 - n_A / n) (unbiased for
+    independent samples): the bias shrinks to ~ S / T (T = all blocks).
+    ``"known"``: ``known_mean`` (default 0), normalised by n_A: unbiased whatever the
+    correlations (for odd phi the stationary mean is exactly 0 by symmetry).
+    """
+    blocks = [np.asarray(b, dtype=np.float64) for b in blocks]
+    total = sum(b.shape[0] for b in blocks)
+    if mean == "global":
+        centre = sum(b.sum(axis=0) for b in blocks) / total
+    elif mean == "known":
+        centre = np.zeros(blocks[0].shape[1]) if known_mean is None else known_mean
+    elif mean != "block":
+        raise ValueError(f"mean must be block, global or known, got {mean!r}")
+    covs = []
+    for b in blocks:
+        n = b.shape[0]
+        if mean == "block":
+            covs.append(np.cov(b.T))
+            continue
+        d = b - centre
+        norm = n * (1.0 - n / total) if mean == "global" else float(n)
+        covs.append(d.T @ d / norm)
+    return covs
+
+
+def richardson_block_covariances(
+    integrals: list[np.ndarray], window: float, mean: str = "block"
+) -> list[np.ndarray]:
+    r"""Zero-frequency block covariances 2 C(2W) - C(W) = [Cov(I1 + I2) - Cov(I)] / W.
+
+    ``integrals``: per block an (m, B, N) array of window integrals I = int_window y dt, m
+    consecutive windows (m even) of B trajectories; pairs (I_{2k}, I_{2k+1}) of a trajectory
+    form the 2W integrals, as in the engine. ``mean`` as in :func:`centred_block_covariances`
+    (for "known" the mean is 0).
+    """
+    singles = [np.asarray(i).reshape(-1, np.shape(i)[-1]) for i in integrals]
+    pairs = [
+        (np.asarray(i)[0::2] + np.asarray(i)[1::2]).reshape(-1, np.shape(i)[-1]) for i in integrals
+    ]
+    one = centred_block_covariances(singles, mean)
+    two = centred_block_covariances(pairs, mean)
+    return [(c2 - c1) / window for c1, c2 in zip(one, two, strict=True)]
+
+
+def moments_of(covariances: Iterable[np.ndarray]) -> BlockMoments:
+    """:class:`BlockMoments` of a list of block covariance matrices."""
+    moments: BlockMoments | None = None
+    for cov in covariances:
+        if moments is None:
+            moments = BlockMoments(np.shape(cov)[0])
+        moments.add_block(cov)
+    if moments is None:
+        raise ValueError("no blocks given")
+    return moments
 
 
 def covariance_statistics(cov: np.ndarray) -> dict[str, float]:
