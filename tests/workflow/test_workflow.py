@@ -69,6 +69,11 @@ def test_tiny_workflow_runs_end_to_end(repo, tmp_path, data_dir):
         assert (tmp_path / f"results/figures/{name}.pdf").stat().st_size > 0
         assert (tmp_path / f"results/figures/{name}.png").stat().st_size > 0
     assert "git_commit" in sims.attrs and "config" in sims.attrs
+    # issue 17: the combined files keep their metadata
+    assert sims["a"].attrs["long_name"] and sims["a"].attrs["units"]
+    assert sims["g"].attrs["long_name"] and sims.attrs["Conventions"].startswith("CF-")
+    assert {"config", "seed", "Conventions"} <= set(theory.attrs)
+    assert theory["reason"].dtype.kind == "i" and "flag_meanings" in theory["reason"].attrs
     assert sims.pr_over_n.dims == (
         "activation",
         "N",
