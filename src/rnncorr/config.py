@@ -50,7 +50,7 @@ __all__ = [
 
 #: How a setting is named in an error message: ``key("window")`` gives e.g.
 #: ``config key 'simulation.window'`` (workflow), ``argument --window`` (command line) or
-#: ``settings.window`` (library call). The checks below are shared by all three.
+#: ``simulation setting 'window'`` (library call). The checks below are shared by all three.
 KeyNamer = Callable[[str], str]
 
 
@@ -200,6 +200,19 @@ def load_config(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     return config
 
 
+def _require_parameters(entry: Mapping[str, Any], where: str) -> None:
+    """A config states every activation parameter: a default applied silently would label the
+    files with a value nobody chose (the command line applies them, and says so)."""
+    defaults = DEFAULT_PARAMS.get(entry["name"], {})
+    missing = sorted(set(defaults) - set(entry))
+    if missing:
+        example = ", ".join(f"{k}: {defaults[k]:.6g}" for k in missing)
+        raise ConfigError(
+            f"invalid config key '{where}': {entry['name']} needs {', '.join(missing)}; "
+            f"allowed: state it, e.g. {{name: {entry['name']}, {example}}}"
+        )
+
+
 def _check_semantics(config: dict[str, Any]) -> None:
     grid = config["grid"]
     results = config["results"]
@@ -208,18 +221,12 @@ def _check_semantics(config: dict[str, Any]) -> None:
             f"invalid config key 'results': {results!r} would put the outputs at the file system "
             "root; allowed: a non-empty folder name such as results or /scratch/me/run1"
         )
+    connectivity = config.get("connectivity", {})
+    if connectivity.get("enabled") and "activation" in connectivity:
+        _require_parameters(connectivity["activation"], "connectivity.activation")
     for index, entry in enumerate(grid["activations"]):
         params = {k: v for k, v in entry.items() if k != "name"}
-        # a config states every parameter: a default applied silently would label the files
-        # with a value nobody chose (the command line applies them, and says so)
-        missing = sorted(set(DEFAULT_PARAMS.get(entry["name"], {})) - set(params))
-        if missing:
-            defaults = ", ".join(f"{k}: {DEFAULT_PARAMS[entry['name']][k]:.6g}" for k in missing)
-            raise ConfigError(
-                f"invalid config key 'grid.activations[{index}]': {entry['name']} needs "
-                f"{', '.join(missing)}; allowed: state it, e.g. {{name: {entry['name']}, "
-                f"{defaults}}}"
-            )
+        _require_parameters(entry, f"grid.activations[{index}]")
         try:
             get_activation(entry["name"], **params)
         except ValueError as exc:

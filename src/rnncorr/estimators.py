@@ -29,7 +29,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -302,20 +301,21 @@ def window_check(window: float, tau: float, extrapolated: bool) -> tuple[bool, s
     )
 
 
-def cell_window_check(result: Any) -> tuple[bool, str, dict[str, float]]:
-    """:func:`window_check` of a simulated cell (a :class:`rnncorr.simulate.CellResult`).
+def cell_window_check(result: object) -> tuple[bool, str, dict[str, float]]:
+    """:func:`window_check` of a simulated cell (a :class:`rnncorr.simulate.CellResult`; typed
+    ``object`` here because this module depends on numpy only).
 
     tau_int per variable is the mean over the realizations that did not diverge; the check uses
     the larger of x and phi. Returns (ok, message, {variable: tau_int}).
     """
-    settings = result.settings
+    settings = result.settings  # type: ignore[attr-defined]
     taus: dict[str, float] = {}
     for var in ("x", "phi"):
         values = [
             integrated_correlation_time(
                 r.statistics["zero_frequency"][var]["a"], r.statistics["equal_time"][var]["a"]
             )
-            for r in result.realizations
+            for r in result.realizations  # type: ignore[attr-defined]
         ]
         finite = [v for v in values if np.isfinite(v)]
         taus[var] = float(np.mean(finite)) if finite else float("nan")

@@ -64,6 +64,12 @@ CASES = [
         "finite",
     ),
     (("grid", "N"), [20, 1000000], "grid.N", "tanh/N1000000/g0.5_sigma2_1 needs"),
+    (
+        ("connectivity",),
+        {"enabled": True, "activation": {"name": "power"}},
+        "connectivity.activation",
+        "alpha: 0.5",
+    ),
 ]
 
 
