@@ -319,10 +319,12 @@ def check_settings(settings: SimulationSettings, key: KeyNamer = _library_key) -
 
     One set of checks for the workflow (``load_config``), the command line and the library
     (:func:`rnncorr.simulate.simulate_realization`); ``key`` says how a setting is named.
-    Beyond ranges, it requires ``window`` and ``sample_interval`` to be whole multiples of
-    ``dt`` (the engine works in whole steps: a window of 0.3 at dt = 0.5 would silently become
-    0.5 while the file says 0.3), ``window >= 2 dt``, ``burn_in < duration``, and at least two
-    windows and two equal-time samples per block.
+    Beyond ranges, it requires ``window`` to be a whole multiple of ``dt`` and >= 2 dt (the
+    engine works in whole steps: a window of 0.3 at dt = 0.5 would silently become 0.5 while the
+    file says 0.3, and the zero-frequency statistics depend on W), ``sample_interval >= dt``
+    (rounded to whole steps: it only sets the number of equal-time samples; the interval used
+    is recorded), ``burn_in < duration``, and at least two windows and two equal-time samples
+    per block.
     """
     s = settings
     for name, low in (("realizations", 1), ("trajectories", 1), ("blocks", 2)):
@@ -352,13 +354,14 @@ def check_settings(settings: SimulationSettings, key: KeyNamer = _library_key) -
             f"{s.window:g} is not a whole number (>= 2) of time steps dt = {s.dt:g}",
             f"a multiple of dt, at least 2 dt, e.g. {k * s.dt:.6g} or {(k + 1) * s.dt:.6g}",
         )
-    if s.sample_interval < s.dt or not _is_multiple(s.sample_interval, s.dt):
-        k = max(1, round(s.sample_interval / s.dt))
+    # the sampling interval only sets how many equal-time samples there are (not what they
+    # estimate), so it is rounded to whole steps; the interval used is recorded in each file
+    if s.sample_interval < s.dt * (1 - 1e-9) or s.sample_every < 1:
         raise _fail(
             key,
             "sample_interval",
-            f"{s.sample_interval:g} is not a whole number of time steps dt = {s.dt:g}",
-            f"a multiple of dt, e.g. {k * s.dt:.6g}",
+            f"{s.sample_interval:g} is shorter than one time step dt = {s.dt:g}",
+            "dt <= sample_interval (rounded to whole steps)",
         )
     if s.windows_per_block < 2:
         raise _fail(

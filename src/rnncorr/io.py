@@ -319,6 +319,9 @@ def cell_dataset(
             else f"none: window W = {window:g}, bias ~ -tau_c/W"
         ),
         zero_frequency_window_check=window_message,
+        # the intervals the engine used, in whole steps of dt
+        zero_frequency_window_used=f"{window:.10g}",
+        equal_time_sample_interval_used=f"{max(1, settings.sample_every) * settings.dt:.10g}",
         zero_frequency_window_ok=int(window_ok),
         **({"config": dict(config)} if config is not None else {}),
         **dict(extra_attrs or {}),

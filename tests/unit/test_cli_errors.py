@@ -57,8 +57,8 @@ SIMULATE_CASES = [
     ("--sigma2", "-1", "a finite number >= 0"),
     ("--burn-in", "-5", "0 <= burn_in < duration"),
     ("--burn-in", "40", "0 <= burn_in < duration"),
-    ("--sample-interval", "0", "a multiple of dt"),
-    ("--sample-interval", "0.3", "a multiple of dt"),
+    ("--sample-interval", "0", "dt <= sample_interval"),
+    ("--sample-interval", "0.1", "dt <= sample_interval"),  # dt = 0.2
     ("--N", "1", "an integer >= 2"),
     ("--N", "0", "an integer >= 2"),
     ("--N", "-5", "an integer >= 2"),
@@ -202,3 +202,13 @@ def test_theory_text_format_is_a_table_not_a_dict(capsys):
     assert float(row.split()[-1]) == pytest.approx(
         data["zero_frequency"]["phi"]["pr_over_n"], rel=1e-5
     )
+
+
+def test_sample_interval_is_rounded_to_whole_steps_and_the_used_value_recorded(capsys, tmp_path):
+    """0.5 at dt = 0.2 is 2.5 steps: the engine samples every 2 steps (0.4), and says so."""
+    out = tmp_path / "cell.nc"
+    assert main([*_with(SIMULATE, "--sample-interval", "0.5"), "--out", str(out)]) == 0
+    with xr.open_dataset(out) as ds:
+        assert ds.attrs["equal_time_sample_interval_used"] == "0.4"
+        assert ds.attrs["zero_frequency_window_used"] == "4"
+        assert json.loads(ds.attrs["settings"])["sample_interval"] == 0.5
