@@ -87,7 +87,9 @@ def _note_defaults(command: str, name: str, defaults: dict[str, float]) -> None:
 
 def _activation(args: argparse.Namespace):
     activation, defaults = _activation_and_defaults(args)
-    _note_defaults(args.command, args.activation, defaults)
+    if not getattr(args, "defaults_noted", False):  # once per command, however often built
+        _note_defaults(args.command, args.activation, defaults)
+        args.defaults_noted = True
     return activation
 
 
