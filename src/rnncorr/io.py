@@ -12,6 +12,17 @@ with ``kind`` in (zero_frequency, equal_time) and ``variable`` in (x, phi). The 
 ``results/theory.nc`` has dims (activation, g, sigma2, kind, variable) with the same coordinate
 names, so ``xr.align(sim, theory, join="inner")`` works without renaming.
 
+Metadata (CF-1.8, :func:`annotate`): every variable and coordinate has a ``long_name`` (and
+``units`` where it has a unit), both combined files keep those of the per-cell files and carry
+``Conventions``; ``diverged`` has ``flag_values``/``flag_meanings``; the NaN padding of
+``eigenvalues`` beyond a cell's N is stated in its ``comment``; numeric coordinates ``alpha``,
+``pade_a``, ``pade_b`` along ``activation`` hold the activation parameters (NaN where not
+applicable). In theory.nc, ``reason`` is an int8 code (:data:`REASON_CODES`, lookup in its
+``flag_meanings``; :func:`decode_reasons` gives the names, also for older files that stored the
+strings), and the attributes hold the run's ``config`` and ``seed`` as in simulations.nc. Each
+cell file records ``correlation_time`` and whether the zero-frequency window was long enough
+(``zero_frequency_window_ok``, ``zero_frequency_window_check``).
+
 Every file carries its provenance in its attributes (package version, git commit, parameters,
 seed, settings, estimator) and is written atomically (temporary file, then rename), so an
 interrupted job never leaves a half-written output that Snakemake would take as complete.
