@@ -44,7 +44,10 @@ from rnncorr.activations import Activation
 from rnncorr.theory._gauss import gauss_average
 
 __all__ = [
+    "MAX_GAIN_SPREAD",
+    "SERIES_MIN_N_GAP",
     "diagonal_covariance",
+    "finite_n_statistics",
     "planar_trace",
     "site_coefficients",
 ]
@@ -55,8 +58,8 @@ _R, _T, _K, _KT, _P = 0, 1, 2, 3, 4
 _SWAP = {_R: _T, _T: _R, _K: _KT, _KT: _K, _P: _P}
 
 #: Gauss-Legendre nodes of the frequency integrals (in phi, w = tan phi). The integrands are
-#: smooth Lorentzian-like functions of w; 64 nodes change p_0^site by < 1e-9 from 48 (checked)
-FREQUENCY_NODES: int = 48
+#: smooth Lorentzian-like functions of w; 24 nodes reproduce 48 to 1e-15 (tanh g = 1), 16 to 1e-10
+FREQUENCY_NODES: int = 24
 
 
 def _transpose(word: tuple) -> tuple:
@@ -83,7 +86,8 @@ def planar_trace(word: tuple, k2: float) -> complex:
     N = infinity; the K - K "twisted" pairings of GinOE are O(1/N), finite_size.md §2)::
 
         tau(R_a V) = tau(V) + a tau(K R_a V)
-        tau(K X)   = k2 sum_{X = P K^T Q} tau(P) tau(Q) + k2 sum_{X = P R^T_b Q} b tau(P R^T_b) tau(R^T_b Q)
+        tau(K X)   = k2 sum_{X = P K^T Q} tau(P) tau(Q)
+                   + k2 sum_{X = P R^T_b Q} b tau(P R^T_b) tau(R^T_b Q)
 
     and tau(f(K)) = f(0) for a word without transposed letters (circular element). The term in
     which the split letter is the last letter of X reproduces tau(R_a V) itself and is solved for.
@@ -253,9 +257,9 @@ def _tau_expr(e: Expr, k2: float) -> complex:
 # --------------------------------------------------------------------------------------------
 
 
-def _frequency_nodes(n: int = FREQUENCY_NODES) -> tuple[np.ndarray, np.ndarray]:
+def _frequency_nodes(n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Nodes z = 1/(1 + i w), weights of int_-inf^inf dw/2pi f(w) = 2 Re int_0^inf, w = tan phi."""
-    x, wt = np.polynomial.legendre.leggauss(n)
+    x, wt = np.polynomial.legendre.leggauss(FREQUENCY_NODES if n is None else n)
     phi = (x + 1) * math.pi / 4  # (0, pi/2)
     w = np.tan(phi)
     weight = wt * (math.pi / 4) / np.cos(phi) ** 2 / (2 * math.pi)
@@ -371,7 +375,7 @@ def site_coefficients(activation: Activation, g: float, sigma2: float) -> dict[s
     tau_sigma2 = 0.0
     for e1, w1 in sig:
         for e2, w2 in sig:
-            # Sigma^2 = (int (e + conj e))(int (e + conj e)); tau real: 2 Re[tau(e1 e2) + tau(e1 e2^T)]
+            # Sigma = int (e + e^T), e^T = conj e: tau(Sigma^2) = 2 Re[tau(e1 e2) + tau(e1 e2^T)]
             tau_sigma2 += (
                 2 * w1 * w2 * (_tau_expr(_mul(e1, e2), k2) + _tau_expr(_mul(e1, _T_(e2)), k2)).real
             )
@@ -411,38 +415,203 @@ def site_coefficients(activation: Activation, g: float, sigma2: float) -> dict[s
         "scalars": sc,
     }
     covs = _covariances(d, w, sigma2, P / (s0 * s0))
+    marker = _letter(_P)
+
+    def n_cov_delta(X: Expr) -> float:  # N Cov(Delta_0, X_00), Delta_0 = sum_w w (e + e^T)_00
+        return sum(w2 * diagonal_covariance(_add(e2, _T_(e2)), X, k2).real for e2, w2 in sig)
+
     for var, C in covs.items():
         st = _stat_series(C, k2)
         a0, b0 = st["tr"]["tau0"], st["tr2"]["tau0"]
         res = {}
-        for name, first, second, norm in (
-            ("a", {"tr": 1.0}, {"tr": 1.0}, None),
-            ("lnpr", {"tr": 2.0 / a0, "tr2": -1.0 / b0}, {"tr": 2.0 / a0, "tr2": -1.0 / b0}, None),
+        for name, coefs in (
+            ("a", {"tr": 1.0}),
+            ("b", {"tr2": 1.0}),
+            ("lnpr", {"tr": 2.0 / a0, "tr2": -1.0 / b0}),
         ):
-            X = _add(*[st[n]["first"] for n in first], coefs=list(first.values()))
-            mean_first = _tau_expr(X, k2).real  # d/d(uniform eps) per site
-            second_mean = sum(c * st[n]["second"] for n, c in second.items())
-            # correlated channel: N Cov(eps_0, X_00) = (S'/s0) N Cov(Delta_0, X_00)
-            cov = 0.0
-            for e2, w2 in sig:
-                cov += w2 * diagonal_covariance(_add(e2, _T_(e2)), X, k2).real
-            corr = (ds / s0) * cov
+            # F_het - F_hom per site: eps_0 X_00 + eps_0^2 F2, X = sum_n c_n first_n
+            X = _add(*[st[n]["first"] for n in coefs], coefs=list(coefs.values()))
+            mean_first = _tau_expr(X, k2).real  # dF/d(uniform eps), per site
+            second_mean = sum(c * st[n]["second"] for n, c in coefs.items())
             res[name] = {
-                "mean": n_ebar * mean_first,
-                "correlated": corr,
-                "spread": n_var_eps * second_mean,
-                "uniform_derivative": mean_first,
+                "mean": n_ebar * mean_first,  # N ebar tau(X)
+                "correlated": (ds / s0) * n_cov_delta(X),  # N Cov(eps_0, X_00)
+                "spread": n_var_eps * second_mean,  # N E[eps_0^2] F2
             }
+        # Nc2 = N/(N-1) [b - (1/N) sum_i C_ii^2]; E C_ii^2 = a^2 + Var C_ii, and the gain of
+        # unit i moves C_ii by eps_i dC_ii/deps_i (mean tau_dc): N dVar C_ii =
+        # 2 tau_dc N Cov(C_00, eps_0) + tau_dc^2 N Var eps
+        tau_dc = _trace_expr(_mul(marker, C.t[1]), k2).real
+        n_dvar = 2 * tau_dc * (ds / s0) * n_cov_delta(C.t[0]) + tau_dc**2 * n_var_eps
+        v_1 = 2 * (_tau_expr(_mul(C.t[0], C.t[0]), k2).real - a0 * a0)  # N Var C_ii (hom)
         p_inf = a0 * a0 / b0
-        pr = {k_: p_inf * v for k_, v in res["lnpr"].items() if k_ != "uniform_derivative"}
-        ares = {k_: v for k_, v in res["a"].items() if k_ != "uniform_derivative"}
+        pr = {c: p_inf * v for c, v in res["lnpr"].items()}
+        a_site, b_site = sum(res["a"].values()), sum(res["b"].values())
         out[var] = {
             "p_inf": p_inf,
             "a_inf": a0,
+            "b_inf": b0,
+            "nc2_inf": b0 - a0 * a0,
+            "v_1": v_1,
             "p_0_site": sum(pr.values()),
-            "a_1_site": sum(ares.values()),
+            "a_1_site": a_site,
+            "b_1_site": b_site,
+            "nc2_1_site": b_site - 2 * a0 * a_site - n_dvar,
             "p_0_channels": pr,
-            "a_1_channels": ares,
-            "dlnpr_duniform": res["lnpr"]["uniform_derivative"],
+            "a_1_channels": res["a"],
         }
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# The complete zero-frequency finite-N prediction (what `rnncorr theory --N` reports)
+# --------------------------------------------------------------------------------------------
+
+#: smallest N (1 - g_eff^2)^2 at which the two-term series N p_inf + p_0 is used: below it the
+#: O(1/N) remainder exceeds the measured tolerance (finite_size.md §4: the fitted p_0 agrees
+#: with the series for N (1 - g^2)^2 >= 19, misses by 5 s.e. at 13; §10.5)
+SERIES_MIN_N_GAP: float = 20.0
+#: largest rms relative gain spread sd(s_i)/s0 = sqrt(N Var eps / N) for the site term, which is
+#: an expansion to second order in eps (4 % at tanh g = 1.2, N = 100)
+MAX_GAIN_SPREAD: float = 0.1
+#: p_m1 ~ C/(1 - g_eff^2)^4: measured next coefficient of the homogeneous series (finite_size.md
+#: §4: 5-7/(1-g^2)^4 for g = 0.5..0.8); used only for the truncation estimate p_m1/N
+_P_M1_CONSTANT: float = 6.0
+
+
+def finite_n_statistics(activation: Activation, g: float, sigma2: float, N: int) -> dict[str, Any]:
+    r"""Complete analytic zero-frequency finite-N prediction of a noise-driven network.
+
+    For phi and x (docs/finite_size.md §5, §10)::
+
+        E[PR]  = N p_inf + p_0 + O(1/N),      p_0   = p_0^LE + p_0^site
+        E[a]   = a_inf + a_1/N + O(1/N^2),     a_1   = a_1^LE + a_1^site
+        E[Nc2] = nc2_inf + nc2_1/N + ...,      nc2_1 = nc2_1^LE + nc2_1^site
+
+    p_0^LE, a_1^LE, nc2_1^LE: homogeneous linear-equivalent network at g_eff (closed forms of
+    ``nonlinear_finite_n_coefficients``; nc2_1^LE of x from N Var (C_x)_ii, §10.4); the site terms
+    from :func:`site_coefficients` (no sampling of J). The series is reported only where it
+    holds: ``valid`` is False (statistics NaN, ``reason`` says why) when N (1 - g_eff^2)^2 <
+    SERIES_MIN_N_GAP ("series_out_of_range") or the gain spread exceeds MAX_GAIN_SPREAD
+    ("gain_spread_too_large"), or when there is no stationary noise-driven state.
+    ``pr_truncation`` estimates the O(1/N) remainder of PR, 6/((1 - g_eff^2)^4 N) (§4).
+
+    Equal-time statistics are not part of this function: ``equal_time`` is a hook with
+    ``valid=False, reason="not_derived"`` that the equal-time 1/N theory fills.
+
+    Parameters
+    ----------
+    activation : Activation
+    g, sigma2 : float
+        Coupling and white-noise intensity (sigma2 > 0).
+    N : int
+        Network size, >= 2.
+
+    Returns
+    -------
+    dict
+        ``{"N", "valid", "reason", "n_gap" (N (1-g_eff^2)^2), "n_gap_min", "gain_spread",
+        "pr_truncation", "zero_frequency": {"phi": {pr, pr_over_n, a, nc2, p_inf, p_0, a_inf,
+        a_1, nc2_inf, nc2_1}, "x": {...}}, "equal_time": {..., "valid": False, "reason":
+        "not_derived"}, "terms": {"phi": {p_0_le, p_0_site, p_0_site_mean, p_0_site_correlated,
+        p_0_site_spread, a_1_le, a_1_site, nc2_1_le, nc2_1_site}, "x": {...}, "n_var_eps",
+        "n_ebar", "delta_1_het"}, "method"}``.
+    """
+    from rnncorr.theory._finite_n import nonlinear_finite_n_coefficients
+
+    if int(N) != N or N < 2:
+        raise ValueError(f"N must be an integer >= 2, got {N!r}")
+    N = int(N)
+    stats = ("pr", "pr_over_n", "a", "nc2", "p_inf", "p_0", "a_inf", "a_1", "nc2_inf", "nc2_1")
+    nan_block = {var: dict.fromkeys(stats, math.nan) for var in ("phi", "x")}
+    out: dict[str, Any] = {
+        "N": N,
+        "kind": "zero_frequency",
+        "valid": False,
+        "reason": None,
+        "n_gap_min": SERIES_MIN_N_GAP,
+        "gain_spread_max": MAX_GAIN_SPREAD,
+        "zero_frequency": nan_block,
+        "equal_time": {
+            "phi": None,
+            "x": None,
+            "valid": False,
+            "reason": "not_derived",
+        },
+        "terms": {},
+        "method": "N p_inf + p_0^LE + p_0^site: homogeneous linear-equivalent series plus the "
+        "analytic site-heterogeneity term (docs/finite_size.md sections 5, 10)",
+    }
+    if not activation.is_odd:
+        out["reason"] = "odd_phi_required: the linear-equivalent network assumes an odd phi"
+        return out
+    if not (math.isfinite(sigma2) and sigma2 > 0):
+        out["reason"] = "noise_driven_only: the finite-N series needs sigma2 > 0 (not chaos)"
+        return out
+    try:
+        site = site_coefficients(activation, g, sigma2)
+    except ValueError as exc:
+        out["reason"] = f"no_stationary_state: {exc}"
+        return out
+    sc = site["scalars"]
+    k2 = sc.g_eff**2
+    le = nonlinear_finite_n_coefficients(sc.g_eff, sc.s0, sigma2, sc.residual_power)
+    terms: dict[str, Any] = {
+        "n_var_eps": site["n_var_eps"],
+        "n_ebar": site["n_ebar"],
+        "delta_1_het": site["delta_1_het"],
+        "g_eff": sc.g_eff,
+    }
+    block = {}
+    for var in ("phi", "x"):
+        c, lv = site[var], le[var]
+        nc2_1_le = c["nc2_inf"] + lv["b_1"] - 2 * c["a_inf"] * lv["a_1"] - c["v_1"]
+        ch = c["p_0_channels"]
+        terms[var] = {
+            "p_0_le": lv["p_0"],
+            "p_0_site": c["p_0_site"],
+            "p_0_site_mean": ch["mean"],
+            "p_0_site_correlated": ch["correlated"],
+            "p_0_site_spread": ch["spread"],
+            "a_1_le": lv["a_1"],
+            "a_1_site": c["a_1_site"],
+            "nc2_1_le": nc2_1_le,
+            "nc2_1_site": c["nc2_1_site"],
+        }
+        p_0 = lv["p_0"] + c["p_0_site"]
+        a_1 = lv["a_1"] + c["a_1_site"]
+        nc2_1 = nc2_1_le + c["nc2_1_site"]
+        pr = N * c["p_inf"] + p_0
+        block[var] = {
+            "pr": pr,
+            "pr_over_n": pr / N,
+            "a": c["a_inf"] + a_1 / N,
+            "nc2": c["nc2_inf"] + nc2_1 / N,
+            "p_inf": c["p_inf"],
+            "p_0": p_0,
+            "a_inf": c["a_inf"],
+            "a_1": a_1,
+            "nc2_inf": c["nc2_inf"],
+            "nc2_1": nc2_1,
+        }
+    out["terms"] = terms
+    n_gap = N * (1 - k2) ** 2
+    spread = math.sqrt(max(site["n_var_eps"], 0.0) / N)
+    out.update(
+        n_gap=n_gap,
+        gain_spread=spread,
+        pr_truncation=_P_M1_CONSTANT / ((1 - k2) ** 4 * N),
+    )
+    if n_gap < SERIES_MIN_N_GAP:
+        out["reason"] = (
+            f"series_out_of_range: N (1 - g_eff^2)^2 = {n_gap:.3g} < {SERIES_MIN_N_GAP:g}"
+        )
+    elif spread > MAX_GAIN_SPREAD:
+        out["reason"] = f"gain_spread_too_large: sd(s_i)/s0 = {spread:.3g} > {MAX_GAIN_SPREAD:g}"
+    else:
+        out["valid"] = True
+        out["zero_frequency"] = block
+    if not out["valid"]:
+        # the numbers stay available, under a key that says they are outside the series' range
+        out["zero_frequency_unvalidated"] = block
     return out
