@@ -44,6 +44,7 @@ from rnncorr.activations import Activation
 from rnncorr.estimators import scalar_mean_and_standard_error
 from rnncorr.theory._finite_n import _batched_statistics
 from rnncorr.theory._gauss import gauss_average
+from rnncorr.threads import blas_threads
 
 __all__ = [
     "SiteScalars",
@@ -268,8 +269,11 @@ def heterogeneous_finite_n_prediction(
     equal_time, excluded = [], 0
     for done in range(1, int(n_samples) + 1):
         J = rng.standard_normal((int(N), int(N))) * scale
-        het = heterogeneous_statistics(J, activation, scalars)
-        hom = heterogeneous_statistics(J, activation, scalars, heterogeneous=False)
+        # one BLAS thread: at N ~ 100 the Lyapunov solves are 20-40 times slower with threads
+        # competing for the cores (4 s instead of 0.1-0.2 s per J on 2 busy cores)
+        with blas_threads(1):
+            het = heterogeneous_statistics(J, activation, scalars)
+            hom = heterogeneous_statistics(J, activation, scalars, heterogeneous=False)
         if not (het["stable"] and hom["stable"]):
             excluded += 1
             if progress is not None:
