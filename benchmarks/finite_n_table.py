@@ -111,7 +111,22 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one small case (minutes)")
     parser.add_argument("--site-only", action="store_true", help="only the site-term table")
     parser.add_argument("--site-samples", type=int, default=200, help="J per N, site table")
+    parser.add_argument(
+        "--case",
+        nargs=6,
+        action="append",
+        metavar=("ACTIVATION", "G", "N", "REALIZATIONS", "DURATION", "SEED"),
+        help="only these PR rows (repeatable), e.g. --case tanh 1.0 200 24 2000 22",
+    )
     args = parser.parse_args()
+    if args.case:
+        print("| case | sim +- s.e. | paired sim +- s.e. | N = inf | analytic finite N | ")
+        print(
+            "MC finite N | pull analytic | pull MC | time |\n|---|---|---|---|---|---|---|---|---|"
+        )
+        for name, g, n, n_j, duration, seed in args.case:
+            pr_row(name, float(g), int(n), int(n_j), float(duration), int(seed), 100)
+        return
     if not args.quick:
         site_table([("tanh", 0.5), ("tanh", 1.0), ("power", 0.5)], args.site_samples)
     if args.site_only:

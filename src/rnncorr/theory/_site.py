@@ -47,6 +47,7 @@ __all__ = [
     "MAX_GAIN_SPREAD",
     "SERIES_MIN_N_GAP",
     "diagonal_covariance",
+    "finite_n_coefficients",
     "finite_n_statistics",
     "planar_trace",
     "site_coefficients",
@@ -479,6 +480,82 @@ MAX_GAIN_SPREAD: float = 0.1
 _P_M1_CONSTANT: float = 6.0
 
 
+def finite_n_coefficients(activation: Activation, g: float, sigma2: float) -> dict[str, Any]:
+    r"""N-independent coefficients of the complete zero-frequency 1/N series (finite_size.md §10).
+
+        p_0 = p_0^LE + p_0^site,  a_1 = a_1^LE + a_1^site,  nc2_1 = nc2_1^LE + nc2_1^site
+
+    for phi and x, with ``n_min``, the smallest N at which :func:`finite_n_statistics` reports
+    the series: max(SERIES_MIN_N_GAP/(1 - g_eff^2)^2, N Var eps / MAX_GAIN_SPREAD^2).
+
+    Returns
+    -------
+    dict
+        ``{"reason": None or why there is no series, "n_min", "phi": {p_inf, p_0, a_inf, a_1,
+        nc2_inf, nc2_1}, "x": {...}, "terms": {"phi": {p_0_le, p_0_site, p_0_site_mean,
+        p_0_site_correlated, p_0_site_spread, a_1_le, a_1_site, nc2_1_le, nc2_1_site}, "x":
+        {...}, "n_var_eps", "n_ebar", "delta_1_het", "g_eff"}}``; NaN numbers with a reason
+        (``odd_phi_required``, ``noise_driven_only``, ``no_stationary_state``) where the
+        linear-equivalent network does not exist.
+    """
+    from rnncorr.theory._finite_n import nonlinear_finite_n_coefficients
+
+    names = ("p_inf", "p_0", "a_inf", "a_1", "nc2_inf", "nc2_1")
+    out: dict[str, Any] = {
+        "reason": None,
+        "n_min": math.nan,
+        **{var: dict.fromkeys(names, math.nan) for var in ("phi", "x")},
+        "terms": {},
+    }
+    if not activation.is_odd:
+        out["reason"] = "odd_phi_required: the linear-equivalent network assumes an odd phi"
+        return out
+    if not (math.isfinite(sigma2) and sigma2 > 0):
+        out["reason"] = "noise_driven_only: the finite-N series needs sigma2 > 0 (not chaos)"
+        return out
+    try:
+        site = site_coefficients(activation, g, sigma2)
+    except ValueError as exc:
+        out["reason"] = f"no_stationary_state: {exc}"
+        return out
+    sc = site["scalars"]
+    k2 = sc.g_eff**2
+    le = nonlinear_finite_n_coefficients(sc.g_eff, sc.s0, sigma2, sc.residual_power)
+    terms: dict[str, Any] = {
+        "n_var_eps": site["n_var_eps"],
+        "n_ebar": site["n_ebar"],
+        "delta_1_het": site["delta_1_het"],
+        "g_eff": sc.g_eff,
+    }
+    for var in ("phi", "x"):
+        c, lv = site[var], le[var]
+        # nc2_1 of the homogeneous network from N Var C_ii (§10.5; closed form for phi)
+        nc2_1_le = c["nc2_inf"] + lv["b_1"] - 2 * c["a_inf"] * lv["a_1"] - c["v_1"]
+        ch = c["p_0_channels"]
+        terms[var] = {
+            "p_0_le": lv["p_0"],
+            "p_0_site": c["p_0_site"],
+            "p_0_site_mean": ch["mean"],
+            "p_0_site_correlated": ch["correlated"],
+            "p_0_site_spread": ch["spread"],
+            "a_1_le": lv["a_1"],
+            "a_1_site": c["a_1_site"],
+            "nc2_1_le": nc2_1_le,
+            "nc2_1_site": c["nc2_1_site"],
+        }
+        out[var] = {
+            "p_inf": c["p_inf"],
+            "p_0": lv["p_0"] + c["p_0_site"],
+            "a_inf": c["a_inf"],
+            "a_1": lv["a_1"] + c["a_1_site"],
+            "nc2_inf": c["nc2_inf"],
+            "nc2_1": nc2_1_le + c["nc2_1_site"],
+        }
+    out["terms"] = terms
+    out["n_min"] = max(SERIES_MIN_N_GAP / (1 - k2) ** 2, site["n_var_eps"] / MAX_GAIN_SPREAD**2)
+    return out
+
+
 def finite_n_statistics(activation: Activation, g: float, sigma2: float, N: int) -> dict[str, Any]:
     r"""Complete analytic zero-frequency finite-N prediction of a noise-driven network.
 
@@ -517,8 +594,6 @@ def finite_n_statistics(activation: Activation, g: float, sigma2: float, N: int)
         p_0_site_spread, a_1_le, a_1_site, nc2_1_le, nc2_1_site}, "x": {...}, "n_var_eps",
         "n_ebar", "delta_1_het"}, "method"}``.
     """
-    from rnncorr.theory._finite_n import nonlinear_finite_n_coefficients
-
     if int(N) != N or N < 2:
         raise ValueError(f"N must be an integer >= 2, got {N!r}")
     N = int(N)
@@ -542,57 +617,23 @@ def finite_n_statistics(activation: Activation, g: float, sigma2: float, N: int)
         "method": "N p_inf + p_0^LE + p_0^site: homogeneous linear-equivalent series plus the "
         "analytic site-heterogeneity term (docs/finite_size.md sections 5, 10)",
     }
-    if not activation.is_odd:
-        out["reason"] = "odd_phi_required: the linear-equivalent network assumes an odd phi"
+    coefficients = finite_n_coefficients(activation, g, sigma2)
+    if coefficients["reason"] is not None:
+        out["reason"] = coefficients["reason"]
         return out
-    if not (math.isfinite(sigma2) and sigma2 > 0):
-        out["reason"] = "noise_driven_only: the finite-N series needs sigma2 > 0 (not chaos)"
-        return out
-    try:
-        site = site_coefficients(activation, g, sigma2)
-    except ValueError as exc:
-        out["reason"] = f"no_stationary_state: {exc}"
-        return out
-    sc = site["scalars"]
-    k2 = sc.g_eff**2
-    le = nonlinear_finite_n_coefficients(sc.g_eff, sc.s0, sigma2, sc.residual_power)
-    terms: dict[str, Any] = {
-        "n_var_eps": site["n_var_eps"],
-        "n_ebar": site["n_ebar"],
-        "delta_1_het": site["delta_1_het"],
-        "g_eff": sc.g_eff,
-    }
+    terms = coefficients["terms"]
+    k2 = terms["g_eff"] ** 2
+    site = {"n_var_eps": terms["n_var_eps"]}
     block = {}
     for var in ("phi", "x"):
-        c, lv = site[var], le[var]
-        nc2_1_le = c["nc2_inf"] + lv["b_1"] - 2 * c["a_inf"] * lv["a_1"] - c["v_1"]
-        ch = c["p_0_channels"]
-        terms[var] = {
-            "p_0_le": lv["p_0"],
-            "p_0_site": c["p_0_site"],
-            "p_0_site_mean": ch["mean"],
-            "p_0_site_correlated": ch["correlated"],
-            "p_0_site_spread": ch["spread"],
-            "a_1_le": lv["a_1"],
-            "a_1_site": c["a_1_site"],
-            "nc2_1_le": nc2_1_le,
-            "nc2_1_site": c["nc2_1_site"],
-        }
-        p_0 = lv["p_0"] + c["p_0_site"]
-        a_1 = lv["a_1"] + c["a_1_site"]
-        nc2_1 = nc2_1_le + c["nc2_1_site"]
-        pr = N * c["p_inf"] + p_0
+        c = coefficients[var]
+        pr = N * c["p_inf"] + c["p_0"]
         block[var] = {
             "pr": pr,
             "pr_over_n": pr / N,
-            "a": c["a_inf"] + a_1 / N,
-            "nc2": c["nc2_inf"] + nc2_1 / N,
-            "p_inf": c["p_inf"],
-            "p_0": p_0,
-            "a_inf": c["a_inf"],
-            "a_1": a_1,
-            "nc2_inf": c["nc2_inf"],
-            "nc2_1": nc2_1,
+            "a": c["a_inf"] + c["a_1"] / N,
+            "nc2": c["nc2_inf"] + c["nc2_1"] / N,
+            **c,
         }
     out["terms"] = terms
     n_gap = N * (1 - k2) ** 2
