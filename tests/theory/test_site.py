@@ -125,3 +125,32 @@ def test_cli_theory_reports_complete_prediction(capsys):
     )
     assert out["terms"]["homogeneous"]["phi"]["p_0"] == pytest.approx(out["terms"]["phi"]["p_0_le"])
     assert "equal_time" in out
+
+
+def test_theory_dataset_carries_complete_finite_n_coefficients():
+    from rnncorr import io, theory
+    from rnncorr.theory._site import finite_n_coefficients
+
+    results = [theory.solve(TANH, g, 1.0) for g in (0.5, 1.0)]
+    fin = {(TANH.label, 0.5, 1.0): finite_n_coefficients(TANH, 0.5, 1.0)}
+    ds = io.theory_dataset(results, [TANH.label], [0.5, 1.0], [1.0], finite_n=fin)
+    point = ds.sel(activation=TANH.label, g=0.5, sigma2=1.0, variable="phi")
+    c = fin[(TANH.label, 0.5, 1.0)]
+    assert float(point.finite_n_p_0) == pytest.approx(c["phi"]["p_0"])
+    assert float(point.p_0_site_analytic) == pytest.approx(c["terms"]["phi"]["p_0_site"])
+    k2 = c["terms"]["g_eff"] ** 2
+    assert float(point.finite_n_min_N) == pytest.approx(20 / (1 - k2) ** 2)
+    assert str(point.finite_n_reason.values) == ""
+    assert np.isnan(
+        float(ds.sel(activation=TANH.label, g=1.0, sigma2=1.0, variable="x").finite_n_p_0)
+    )
+
+
+def test_cli_montecarlo_reports_progress_on_stderr(capsys):
+    from rnncorr.cli import main
+
+    args = ["theory", "--activation", "tanh", "--g", "0.5", "--sigma2", "1", "--N", "20"]
+    assert main([*args, "--finite-n-samples", "3", "--seed", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "finite-n Monte Carlo: 3/3 J" in captured.err
+    assert "finite_n_montecarlo" in json.loads(captured.out)
