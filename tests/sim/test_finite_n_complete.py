@@ -7,9 +7,12 @@ quotes the acceptance numbers in finite_size.md §10.8): tanh, sigma2 = 1, g = 1
 
     paired estimate of E[PR_phi/N] = MC mean of het + mean over the simulated J of (sim - het)
 
-Tolerance: 2 standard errors of that estimate (about 0.005 here). That resolves the finite-N
-correction itself: the N = infinity value (0.2984) is off by +0.004 and the complete prediction
-without its site term (0.2749) by -0.019, so a wrong sign or a missing site term fails.
+Tolerance: 2 standard errors of that estimate (0.016 here: 0.008, mostly the estimation noise of
+10 short simulations). This reduced test catches gross errors (a wrong sign of p_0, the 37 % error
+of the homogeneous series at power g = 1) but does NOT resolve the finite-N correction itself
+(the site term moves PR_phi/N by 0.019 at N = 100, ~1.2 s.e. here; measured run: paired
+0.2871 +- 0.0082 against the analytic 0.2942). Resolving it takes ~40 J x 16 x 4000 per case:
+that check is benchmarks/finite_n_table.py (numbers in finite_size.md §10.8).
 """
 
 from __future__ import annotations
@@ -45,6 +48,3 @@ def test_complete_prediction_matches_paired_simulation():
     assert fin["valid"]
     analytic = fin["zero_frequency"]["phi"]["pr_over_n"]
     assert abs(paired - analytic) < 2 * se, (paired, se, analytic)
-    # the test resolves the site term: without it the prediction is outside the tolerance
-    without_site = analytic - fin["terms"]["phi"]["p_0_site"] / n
-    assert abs(paired - without_site) > 2 * se, (paired, se, without_site)
