@@ -341,14 +341,28 @@ def _derivatives(activation: Activation, delta0: float) -> tuple[float, float]:
 def site_coefficients(activation: Activation, g: float, sigma2: float) -> dict[str, Any]:
     r"""Analytic site-heterogeneity coefficients (finite_size.md §10), no sampling of J.
 
+        p_0^site = p_inf [N ebar tau(X) + N Cov(eps_0, X_00) + N Var(eps) F2]
+                   (mean channel)  (correlated channel)   (spread channel)
+
+    with X, F2 the first- and second-order terms of ln PR in the gain of one unit (§10.1), the
+    covariance from orthogonal invariance (§10.2), eps_0 from the equal-time variance (§10.3),
+    ebar from §10.4; a_1^site, b_1^site likewise; nc2_1^site from §10.5. Zero frequency.
+
+    Parameters
+    ----------
+    activation : Activation
+        Odd phi (the caller checks; ``finite_n_coefficients`` does).
+    g, sigma2 : float
+        Coupling and white-noise intensity (> 0).
+
     Returns
     -------
     dict
-        ``{"phi": {"p_0_site", "a_1_site", "mean", "correlated", "spread"}, "x": {...},
-        "n_var_eps": N Var eps_i, "n_ebar": N E[eps_i], "delta_1_het": N (E Delta_i - Delta0),
-        "ds", "d2s"}``: p_0^site = mean + correlated + spread (the three channels of §10:
-        the mean gain shift, the part correlated with the site's own J structure, the
-        uncorrelated spread of the gains), a_1^site likewise.
+        ``{"phi": {"p_inf", "a_inf", "b_inf", "nc2_inf", "v_1" (N Var C_ii, homogeneous),
+        "p_0_site", "a_1_site", "b_1_site", "nc2_1_site", "p_0_channels": {"mean",
+        "correlated", "spread"}, "a_1_channels": {...}}, "x": {...}, "n_var_eps": N Var eps_i,
+        "n_ebar": N E[eps_i], "delta_1_het": N (E Delta_i - Delta0), "delta_1_hom", "ds", "d2s"
+        (S', S'' at Delta0), "scalars": SiteScalars}``.
 
     Raises
     ------
