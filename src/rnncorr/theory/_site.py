@@ -530,7 +530,10 @@ def finite_n_coefficients(activation: Activation, g: float, sigma2: float) -> di
     try:
         site = site_coefficients(activation, g, sigma2)
     except ValueError as exc:
-        out["reason"] = f"no_stationary_state: {exc}"
+        message = str(exc).replace("no stationary single-site solution: ", "")
+        if not message.startswith("no_stationary_state"):
+            message = f"no_stationary_state: {message}"
+        out["reason"] = message
         return out
     sc = site["scalars"]
     k2 = sc.g_eff**2
