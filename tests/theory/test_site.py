@@ -89,6 +89,8 @@ def test_site_term_matches_montecarlo(activation, g, N, n_j):
         assert abs(site[var]["p_0_site"] - d[var]["pr"]) < 2 * d[var]["pr_se"], var
         a_mc, a_se = N * d[var]["a"], N * d[var]["a_se"]
         assert abs(site[var]["a_1_site"] - a_mc) < 2 * a_se, var
+        nc2_mc, nc2_se = N * d[var]["nc2"], N * d[var]["nc2_se"]
+        assert abs(site[var]["nc2_1_site"] - nc2_mc) < 2 * nc2_se, var
 
 
 def test_finite_n_statistics_flags_and_terms():
