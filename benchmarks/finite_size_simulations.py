@@ -22,6 +22,7 @@ from rnncorr.config import SimulationSettings
 from rnncorr.paired import paired_realizations, paired_summary
 from rnncorr.theory._finite_n import nonlinear_pr_correction
 from rnncorr.theory._heterogeneous import heterogeneous_finite_n_prediction, site_scalars
+from rnncorr.theory._site import site_coefficients
 
 TANH = get_activation("tanh")
 
@@ -66,9 +67,11 @@ def site_term(g: float, n: int, n_j: int) -> None:
     sc = site_scalars(TANH, g, 1.0)
     p_le = nonlinear_pr_correction(sc.g_eff, sc.s0, 1.0, sc.residual_power)["p_0_phi"]
     d = pred["het_minus_hom"]["phi"]
+    analytic = site_coefficients(TANH, g, 1.0)["phi"]["p_0_site"]  # N -> infinity (§10)
     print(
         f"tanh g = {g}, N = {n}, {pred['n_samples']} J: p_0^LE = {p_le:+.3f}, "
-        f"p_0^site = E[PR_het - PR_hom] = {d['pr']:+.3f} +- {d['pr_se']:.3f}"
+        f"p_0^site = E[PR_het - PR_hom] = {d['pr']:+.3f} +- {d['pr_se']:.3f} "
+        f"(analytic {analytic:+.3f})"
     )
 
 

@@ -241,7 +241,14 @@ def _theory(args: argparse.Namespace) -> int:
         result = theory.solve(_activation(args), args.g, args.sigma2, noise_tau=args.noise_tau)
         out = result.to_dict()
         if args.N is not None:
-            out["finite_n"] = result.finite_n(args.N)
+            complete = None
+            if not args.noise_tau and result.valid and args.sigma2 > 0:
+                # the complete analytic prediction (docs/finite_size.md §10); colored noise and
+                # chaos keep the homogeneous series (no site term derived there)
+                complete = theory.finite_n_statistics(
+                    _activation(args), args.g, args.sigma2, args.N
+                )
+            out["finite_n"] = result.finite_n(args.N, complete)
             if args.finite_n_samples:
                 out["finite_n_montecarlo"] = _finite_n_montecarlo(args)
         elif args.finite_n_samples:
@@ -296,14 +303,35 @@ def _text(out: dict) -> str:
 
 def _finite_n_montecarlo(args: argparse.Namespace) -> dict:
     """J-averaged zero-frequency statistics of the heterogeneous linear-equivalent network."""
+    import time
+
     from rnncorr.theory._heterogeneous import heterogeneous_finite_n_prediction
 
     if args.finite_n_samples < 2:
         raise ValueError(f"--finite-n-samples must be >= 2, got {args.finite_n_samples}")
     if args.noise_tau:
         raise ValueError("--finite-n-samples is for white noise (no --noise-tau)")
+    start = time.monotonic()
+    step = max(1, args.finite_n_samples // 20)
+
+    def progress(done: int, total: int) -> None:  # stderr: the Monte Carlo takes minutes
+        if done == total or done % step == 0:
+            elapsed = time.monotonic() - start
+            eta = elapsed * (total - done) / max(done, 1)
+            print(
+                f"finite-n Monte Carlo: {done}/{total} J, {elapsed:.0f} s, ~{eta:.0f} s left",
+                file=sys.stderr,
+                flush=True,
+            )
+
     pred = heterogeneous_finite_n_prediction(
-        _activation(args), args.g, args.sigma2, args.N, args.finite_n_samples, args.seed
+        _activation(args),
+        args.g,
+        args.sigma2,
+        args.N,
+        args.finite_n_samples,
+        args.seed,
+        progress=progress,
     )
     het, site = pred["het"], pred["het_minus_hom"]
     out = {"N": args.N, "kind": "zero_frequency", **het["phi"], "x": het["x"]}

@@ -462,9 +462,17 @@ def theory_dataset(
     sigma2_values: Sequence[float],
     settings: Mapping[str, Any] | None = None,
     site_offsets: Mapping[tuple[str, float, float], tuple[float, float]] | None = None,
+    finite_n: Mapping[tuple[str, float, float], Mapping[str, Any]] | None = None,
 ) -> xr.Dataset:
     """Theory results (:class:`rnncorr.theory.TheoryResult`) on (activation, g, sigma2, kind,
     variable).
+
+    ``finite_n`` maps (activation, g, sigma2) to
+    :func:`rnncorr.theory._site.finite_n_coefficients`: variables ``finite_n_p_0``,
+    ``finite_n_a_1``, ``finite_n_nc2_1`` (complete: homogeneous + analytic site term),
+    ``p_0_site_analytic``, ``a_1_site``, ``nc2_1_site`` on (..., variable), and
+    ``finite_n_min_N`` / ``finite_n_reason`` (the series holds for N >= finite_n_min_N;
+    docs/finite_size.md §10.6). NaN where not given.
 
     ``site_offsets`` maps (activation, g, sigma2) to the site term of p_0 and its standard error
     (``rnncorr.theory._heterogeneous.site_offsets``): variables ``p_0_site``, ``p_0_site_se``
@@ -519,6 +527,41 @@ def theory_dataset(
         },
     )
     data["p_0_site_se"] = (dims, site["p_0_site_se"], {"long_name": "standard error of p_0_site"})
+    # complete analytic finite-N coefficients (docs/finite_size.md §10)
+    fin_names = {
+        "finite_n_p_0": ("p_0", None, "complete 1/N offset: E[PR] = N pr_over_n + finite_n_p_0"),
+        "finite_n_a_1": ("a_1", None, "complete: E[a] = a + finite_n_a_1 / N"),
+        "finite_n_nc2_1": ("nc2_1", None, "complete: E[nc2] = nc2 + finite_n_nc2_1 / N"),
+        "p_0_site_analytic": (None, "p_0_site", "analytic site term of p_0 (§10)"),
+        "a_1_site": (None, "a_1_site", "analytic site term of a_1 (§10)"),
+        "nc2_1_site": (None, "nc2_1_site", "analytic site term of nc2_1 (§10)"),
+    }
+    fin = {name: np.full((*shape, len(VARIABLES)), np.nan) for name in fin_names}
+    fin_min_n = np.full(shape, np.nan)
+    fin_reason = np.full(shape, "", dtype=object)
+    for (activation, g, sigma2), coefficients in (finite_n or {}).items():
+        i, j, k = index[(activation, float(g), float(sigma2))]
+        fin_min_n[i, j, k] = coefficients.get("n_min", np.nan)
+        fin_reason[i, j, k] = coefficients.get("reason") or ""
+        for n, var in enumerate(VARIABLES):
+            for name, (key, term, _) in fin_names.items():
+                if key is not None:
+                    fin[name][i, j, k, n] = coefficients.get(var, {}).get(key, np.nan)
+                else:
+                    terms = coefficients.get("terms", {}).get(var, {})
+                    fin[name][i, j, k, n] = terms.get(term, np.nan)
+    for name, (_, _, long_name) in fin_names.items():
+        data[name] = ((*dims, "variable"), fin[name], {"long_name": long_name})
+    data["finite_n_min_N"] = (
+        dims,
+        fin_min_n,
+        {"long_name": "smallest N at which the finite-N series is reported (finite_size.md §10.6)"},
+    )
+    data["finite_n_reason"] = (
+        dims,
+        fin_reason.astype(str),
+        {"long_name": "why there is no finite-N series (empty: there is one)"},
+    )
     data["delta0"] = (dims, scalars["delta0"], {"long_name": "single-site variance <x^2>"})
     data["s0"] = (dims, scalars["s0"], {"long_name": "mean gain <phi'(x)>"})
     data["g_eff"] = (dims, scalars["g_eff"], {"long_name": "effective coupling g <phi'>"})

@@ -13,10 +13,18 @@ def test_finite_n_series_keys(capsys):
     assert main(BASE) == 0
     out = json.loads(capsys.readouterr().out)
     finite = out["finite_n"]
-    assert {"pr", "a", "nc2"} <= set(finite)
-    # PR = N p_inf + p_0 with the linear-equivalent p_0 = -g_eff^2 (2 + 7 g_eff^2)
+    assert {"pr", "a", "nc2", "valid", "reason", "terms", "equal_time"} <= set(finite)
+    # N (1 - g_eff^2)^2 = 12 < 20 at N = 40: outside the series' range, flagged, no bare number
+    assert finite["valid"] is False and finite["reason"].startswith("series_out_of_range")
+    assert finite["pr"] is None
+    # the homogeneous series is still there: p_0 = -g_eff^2 (2 + 7 g_eff^2)
     k2 = out["g_eff"] ** 2
-    assert finite["pr"] == pytest.approx(40 * (1 - k2) ** 2 - k2 * (2 + 7 * k2), rel=1e-9)
+    hom = finite["terms"]["homogeneous"]["phi"]
+    assert hom["pr"] == pytest.approx(40 * (1 - k2) ** 2 - k2 * (2 + 7 * k2), rel=1e-9)
+    unvalidated = finite["zero_frequency_unvalidated"]["phi"]
+    assert unvalidated["p_0"] == pytest.approx(
+        finite["terms"]["phi"]["p_0_le"] + finite["terms"]["phi"]["p_0_site"]
+    )
     assert "finite_n_montecarlo" not in out
 
 

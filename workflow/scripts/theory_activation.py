@@ -1,5 +1,6 @@
 """Large-N theory of one activation on (g, sigma2) (rnncorr.theory.solve) into a netCDF file,
-with the site term of the 1/N offset at the grid's g (rnncorr.theory._heterogeneous)."""
+with the site term of the 1/N offset at the grid's g (rnncorr.theory._heterogeneous: Monte Carlo;
+rnncorr.theory._site: analytic, with the complete finite-N coefficients)."""
 
 import json
 
@@ -7,6 +8,7 @@ from rnncorr import io, theory
 from rnncorr.cli import log_to
 from rnncorr.config import activation_from_entry, load_config
 from rnncorr.theory._heterogeneous import site_offsets
+from rnncorr.theory._site import finite_n_coefficients
 
 log_to(snakemake.log[0])
 activation = activation_from_entry(snakemake.params.activation)
@@ -24,6 +26,12 @@ if site["samples"]:
         snakemake.params.seed,
     )
     offsets = {(activation.label, g, s): value for (g, s), value in per_point.items()}
+# the complete analytic 1/N coefficients at the grid's g (docs/finite_size.md §10; seconds each)
+finite_n = {
+    (activation.label, g, s): finite_n_coefficients(activation, g, s)
+    for g in snakemake.params.site_g
+    for s in sigma2_values
+}
 dataset = io.theory_dataset(
     results,
     [activation.label],
@@ -31,6 +39,7 @@ dataset = io.theory_dataset(
     sigma2_values,
     settings={"site_term": dict(site), "seed": snakemake.params.seed},
     site_offsets=offsets,
+    finite_n=finite_n,
 )
 dataset = io.activation_coordinates(dataset, {activation.label: activation.kwargs})
 # the run's config and seed, as in results/simulations.nc

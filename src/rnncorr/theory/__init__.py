@@ -36,6 +36,7 @@ from rnncorr.theory._result import (
     TheoryResult,
     nan_statistics,
 )
+from rnncorr.theory._site import finite_n_statistics
 
 __all__ = [
     "KINDS",
@@ -44,6 +45,7 @@ __all__ = [
     "SingleSite",
     "TheoryResult",
     "finite_n_prediction",
+    "finite_n_statistics",
     "linear_equivalent_statistics",
     "linear_finite_n",
     "linear_finite_n_coefficients",

@@ -62,11 +62,16 @@ class TheoryResult:
     #: ...}, "x": {...}}``), from the linear-equivalent network (docs/finite_size.md)
     corrections: dict[str, dict[str, float]] = field(default_factory=dict)
 
-    def finite_n(self, n: int) -> dict[str, Any]:
-        """Zero-frequency statistics at size N from the 1/N series (``rnncorr theory --N``).
+    def finite_n(self, n: int, complete: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Zero-frequency statistics at size N (``rnncorr theory --N``), JSON-ready.
 
-        ``pr``, ``a``, ``nc2`` (and ``pr_over_n``) are those of phi(x); ``x`` holds the same for
-        x (its nc2 has no 1/N coefficient yet: null). Null when no correction is available.
+        Without ``complete``: the 1/N series of the homogeneous linear-equivalent network
+        (``pr``, ``a``, ``nc2``, ``pr_over_n`` of phi; ``x`` the same for x). With ``complete``
+        (the dict of :func:`rnncorr.theory.finite_n_statistics`): the complete analytic
+        prediction N p_inf + p_0^LE + p_0^site under the same keys -- null where the point is
+        outside the series' range (``valid`` False, ``reason``) -- plus ``terms`` (every term,
+        and the homogeneous series under ``terms.homogeneous``), ``equal_time`` (hook),
+        ``n_gap``, ``pr_truncation``, ``gain_spread``.
         """
 
         def series(coefficients: dict[str, float], name: str) -> float | None:
@@ -89,13 +94,38 @@ class TheoryResult:
                 "p_0": c.get("p_0"),
             }
 
-        return {
+        homogeneous = {
             "N": int(n),
             "kind": "zero_frequency",
             **at_n("phi"),
             "x": at_n("x"),
             "method": "1/N series of the linear-equivalent network at g_eff (docs/finite_size.md)",
         }
+        if complete is None:
+            return homogeneous
+        zf = complete["zero_frequency"]
+        keys = ("pr", "pr_over_n", "a", "nc2", "p_inf", "p_0", "a_1", "nc2_1")
+        out = {
+            "N": int(n),
+            "kind": "zero_frequency",
+            **{k: zf["phi"][k] for k in keys},
+            "x": {k: zf["x"][k] for k in keys},
+            "valid": complete["valid"],
+            "reason": complete["reason"],
+            **{
+                k: complete.get(k)
+                for k in ("n_gap", "n_gap_min", "gain_spread", "gain_spread_max", "pr_truncation")
+            },
+            "terms": {
+                **complete["terms"],
+                "homogeneous": {"phi": homogeneous, "x": homogeneous.pop("x")},
+            },
+            "equal_time": complete["equal_time"],
+            "method": complete["method"],
+        }
+        if "zero_frequency_unvalidated" in complete:
+            out["zero_frequency_unvalidated"] = complete["zero_frequency_unvalidated"]
+        return _json_clean(out)
 
     @classmethod
     def invalid(
@@ -134,3 +164,18 @@ class TheoryResult:
         out["valid"] = bool(self.valid)
         out["reason"] = self.reason
         return out
+
+
+def _json_clean(value: Any) -> Any:
+    """Recursively: non-finite floats -> None, numpy scalars -> float (valid JSON)."""
+    if isinstance(value, dict):
+        return {k: _json_clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_clean(v) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
+        return value
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return value
+    return f if math.isfinite(f) else None

@@ -1,0 +1,154 @@
+"""The complete analytic finite-N prediction against simulations and the Monte Carlo
+(docs/finite_size.md §10).
+
+Two tables.
+
+1. Site term (no dynamics): analytic p_0^site, a_1^site (``rnncorr.theory._site``) against the
+   Monte Carlo of the heterogeneous network (``heterogeneous_finite_n_prediction``) at N = 100
+   and 200, and the 1/N extrapolation 2 MC(200) - MC(100).
+2. PR_phi/N: case, simulation +- s.e. (mean over J), the paired estimate (MC mean of the
+   heterogeneous network + mean over the simulated J of sim - het on the same J), N = infinity,
+   the analytic finite-N prediction N p_inf + p_0^LE + p_0^site (with its validity flag),
+   the Monte Carlo finite N, and the pulls (sim - prediction)/s.e.
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/finite_n_table.py [--quick] [--site-only]
+
+--quick: tanh g = 1, N = 100 only, 8 J x 16 x 1000 (about 2 minutes on a busy 2-core machine).
+Full: tanh g = 0.5 (N = 100), g = 1 (N = 100, 200), power alpha = 0.5 g = 1 (N = 200), 40 J x 16
+x 4000 each, plus the site table with 200 J: several CPU hours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import numpy as np
+
+from rnncorr import get_activation, theory
+from rnncorr.config import SimulationSettings
+from rnncorr.estimators import scalar_mean_and_standard_error
+from rnncorr.paired import paired_realizations
+from rnncorr.theory._heterogeneous import heterogeneous_finite_n_prediction
+from rnncorr.theory._site import site_coefficients
+
+ACTIVATIONS = {"tanh": get_activation("tanh"), "power": get_activation("power", alpha=0.5)}
+KEY = "zero_frequency.phi.pr_over_n"
+
+
+def site_table(cases: list[tuple[str, float]], n_j: int) -> None:
+    print("\n## Site term: analytic vs Monte Carlo of the heterogeneous network (sigma2 = 1)")
+    print(f"MC: {n_j} J per N, paired het - hom, seed SeedSequence([2026, N])\n")
+    print("| case | var | analytic p_0^site | MC N=100 | MC N=200 | MC 1/N-extrap. | pull(200) |")
+    print("|---|---|---|---|---|---|---|")
+    for name, g in cases:
+        act = ACTIVATIONS[name]
+        site = site_coefficients(act, g, 1.0)
+        mc = {
+            n: heterogeneous_finite_n_prediction(
+                act, g, 1.0, n, n_j, np.random.SeedSequence([2026, n])
+            )["het_minus_hom"]
+            for n in (100, 200)
+        }
+        for var in ("phi", "x"):
+            for stat, scale, label in (("pr", 1, "p_0"), ("a", None, "a_1")):
+                an = site[var]["p_0_site" if stat == "pr" else "a_1_site"]
+                vals = {}
+                for n, d in mc.items():
+                    s = n if scale is None else scale
+                    vals[n] = (s * d[var][stat], s * d[var][stat + "_se"])
+                ext = 2 * vals[200][0] - vals[100][0]
+                ext_se = math.hypot(2 * vals[200][1], vals[100][1])
+                pull = (vals[200][0] - an) / vals[200][1]
+                print(
+                    f"| {name} g={g} {label} | {var} | {an:+.4f} | "
+                    f"{vals[100][0]:+.4f} +- {vals[100][1]:.4f} | "
+                    f"{vals[200][0]:+.4f} +- {vals[200][1]:.4f} | {ext:+.4f} +- {ext_se:.4f} | "
+                    f"{pull:+.1f} |"
+                )
+
+
+def pr_row(name: str, g: float, n: int, n_j: int, duration: float, seed: int, mc_j: int) -> None:
+    act = ACTIVATIONS[name]
+    settings = SimulationSettings(
+        realizations=n_j,
+        trajectories=16,
+        duration=duration,
+        burn_in=40,
+        dt=0.2,
+        blocks=8,
+        window=25,
+    )
+    started = time.perf_counter()
+    rows = paired_realizations(act, n, g, 1.0, settings, seed)
+    sim = np.array([r["sim"][KEY] for r in rows])
+    het = np.array([r["het"][KEY] for r in rows])
+    sim_mean, sim_se = scalar_mean_and_standard_error(sim)
+    diff, diff_se = scalar_mean_and_standard_error(sim - het)
+    mc = heterogeneous_finite_n_prediction(act, g, 1.0, n, mc_j, np.random.SeedSequence([7, n]))
+    mc_mean, mc_se = mc["het"]["phi"]["pr_over_n"], mc["het"]["phi"]["pr_over_n_se"]
+    paired, paired_se = mc_mean + diff, math.hypot(mc_se, diff_se)
+    large_n = theory.solve(act, g, 1.0).statistics["zero_frequency"]["phi"]["pr_over_n"]
+    fin = theory.finite_n_statistics(act, g, 1.0, n)
+    block = fin["zero_frequency"] if fin["valid"] else fin["zero_frequency_unvalidated"]
+    analytic = block["phi"]["pr_over_n"]
+    flag = "" if fin["valid"] else " (out of range)"
+    trunc = fin["pr_truncation"] / n
+    print(
+        f"| {name} g={g} N={n} | {sim_mean:.4f} +- {sim_se:.4f} ({len(rows)} J) | "
+        f"{paired:.4f} +- {paired_se:.4f} | {large_n:.4f} | {analytic:.4f}{flag} "
+        f"(trunc. ~{trunc:.4f}) | {mc_mean:.4f} +- {mc_se:.4f} | "
+        f"{(sim_mean - analytic) / sim_se:+.1f} / {(paired - analytic) / paired_se:+.1f} | "
+        f"{(sim_mean - mc_mean) / math.hypot(sim_se, mc_se):+.1f} | "
+        f"{time.perf_counter() - started:.0f} s |",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one small case (minutes)")
+    parser.add_argument("--site-only", action="store_true", help="only the site-term table")
+    parser.add_argument("--site-samples", type=int, default=200, help="J per N, site table")
+    parser.add_argument(
+        "--case",
+        nargs=6,
+        action="append",
+        metavar=("ACTIVATION", "G", "N", "REALIZATIONS", "DURATION", "SEED"),
+        help="only these PR rows (repeatable), e.g. --case tanh 1.0 200 24 2000 22",
+    )
+    args = parser.parse_args()
+    if args.case:
+        print("| case | sim +- s.e. | paired sim +- s.e. | N = inf | analytic finite N | ")
+        print(
+            "MC finite N | pull analytic | pull MC | time |\n|---|---|---|---|---|---|---|---|---|"
+        )
+        for name, g, n, n_j, duration, seed in args.case:
+            pr_row(name, float(g), int(n), int(n_j), float(duration), int(seed), 100)
+        return
+    if not args.quick:
+        site_table([("tanh", 0.5), ("tanh", 1.0), ("power", 0.5)], args.site_samples)
+    if args.site_only:
+        return
+    print("\n## PR_phi/N: simulations vs the finite-N predictions (sigma2 = 1)")
+    print("pulls: analytic vs sim (J mean) / vs paired; MC vs sim (J mean)\n")
+    print(
+        "| case | sim +- s.e. | paired sim +- s.e. | N = inf | analytic finite N | "
+        "MC finite N | pull analytic | pull MC | time |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    if args.quick:
+        pr_row("tanh", 1.0, 100, 8, 1000.0, 12, 40)
+        return
+    for name, g, n, seed in (
+        ("tanh", 0.5, 100, 13),
+        ("tanh", 1.0, 100, 12),
+        ("tanh", 1.0, 200, 22),
+        ("power", 1.0, 200, 31),
+    ):
+        pr_row(name, g, n, 40, 4000.0, seed, 200)
+
+
+if __name__ == "__main__":
+    main()
