@@ -158,6 +158,7 @@ def _theory(args: argparse.Namespace) -> int:
         out = result.to_dict()
         if args.N is not None:
             out["finite_n"] = result.finite_n(args.N)
+            out["finite_n_validity"] = result.finite_n_validity(args.N)
             if args.finite_n_samples:
                 out["finite_n_montecarlo"] = _finite_n_montecarlo(args)
         elif args.finite_n_samples:
