@@ -458,25 +458,34 @@ def equal_time_montecarlo(
 
 
 def equal_time_prediction(
-    activation: Activation, g: float, sigma2: float, N: int, *, nodes: int = 48
+    activation: Activation, g: float, sigma2: float, N: int, *, nodes: int = 24
 ) -> dict[str, Any]:
-    r"""Analytic equal-time PR_x at size N: N p_inf + p_0 of the homogeneous network.
+    r"""Analytic equal-time statistics at size N from the 1/N series of :func:`equal_time_series`.
 
-    ``series`` from :func:`equal_time_linear_equivalent_series` at the large-N scalars of
-    (activation, g, sigma2). Returns ``{"pr_over_n", "p_inf", "p_0", "a", "series"}``; the site
-    term (heterogeneous gains) is not included here (it is +0.02 in PR at tanh g = 0.5,
-    docs/finite_size_equal_time.md).
+        a = a_inf + a_1/N,   PR = N p_inf + p_0,   Nc2 = N/(N-1) (b - a^2 - v/N) is not given
+        (it needs N Var C_ii, not derived: null)
+
+    Homogeneous linear-equivalent network with the DMFT residual spectrum. The site term (gain
+    heterogeneity) is not included: at tanh g = 0.5 it adds +0.024 +- 0.002 to PR_x (Monte Carlo,
+    docs/finite_size_equal_time.md §2). For phi the series is *not* confirmed by simulation
+    (§3): use it for x.
+
+    Returns
+    -------
+    dict
+        ``{"N", "x": {"pr_over_n", "pr", "a", "p_inf", "p_0", "a_1"}, "phi": {...}}``.
     """
-    sc = site_scalars(activation, g, sigma2)
-    ser = equal_time_linear_equivalent_series(
-        sc.g_eff, sc.s0, sc.sigma2, sc.white_residual, nodes=nodes
-    )
-    pr = N * ser["p_inf"] + ser["p_0"]
-    return {
-        "N": int(N),
-        "pr_over_n": pr / N,
-        "p_inf": ser["p_inf"],
-        "p_0": ser["p_0"],
-        "a": ser["a_inf"] + ser["a_1"] / N,
-        "series": ser,
-    }
+    ser = equal_time_series(activation, g, sigma2, nodes=nodes)
+    out: dict[str, Any] = {"N": int(N), "g_eff": ser["g_eff"]}
+    for var in ("x", "phi"):
+        c = ser[var]
+        pr = N * c["p_inf"] + c["p_0"]
+        out[var] = {
+            "pr": pr,
+            "pr_over_n": pr / N,
+            "a": c["a_inf"] + c["a_1"] / N,
+            "p_inf": c["p_inf"],
+            "p_0": c["p_0"],
+            "a_1": c["a_1"],
+        }
+    return out

@@ -1,0 +1,117 @@
+r"""Finite-size figure: E[PR] - N p_inf against 1/N, resolved by pairing (finite_size_study).
+
+``plot_finite_size_correction(ds)`` draws one panel per case (activation, g, sigma2) of the
+Dataset of :func:`rnncorr.finite_size_study.study_dataset`, for PR of phi at zero frequency:
+
+* filled points: the control-variate estimate E_MC[PR_het] + mean_J(PR_sim - PR_het), +- 1 s.e.
+  (unbiased for E[PR_sim]; its error is the paired estimation noise plus the Monte Carlo's);
+* open points: the plain J average of the simulations, +- 1 s.e. (for comparison);
+* dashed line at 0: N = infinity;
+* dotted line: p_0^LE, the homogeneous linear-equivalent series (docs/finite_size.md §5);
+* solid line: the complete analytic offset p_0 when ``p_0_analytic`` is available, else
+  p_0^LE + p_0^site with the site term from the Monte Carlo (band: its s.e.);
+* crosses: the Monte Carlo of the heterogeneous network at each N (includes its higher orders).
+
+In these coordinates the 1/N series N p_inf + p_0 + p_m1/N is a straight line with intercept
+p_0 at 1/N = 0.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import xarray as xr  # noqa: E402
+
+__all__ = [
+    "FINITE_SIZE_FIGURES",
+    "make_finite_size_figure",
+    "plot_finite_size_correction",
+    "save_figure",
+]
+
+FINITE_SIZE_FIGURES = ("finite_size_correction",)
+
+
+def plot_finite_size_correction(ds: xr.Dataset, variable: str = "phi") -> plt.Figure:
+    """One panel per case: PR - N p_inf against 1/N (module docstring)."""
+    cases = list(ds["case"].values)
+    ncols = min(3, max(1, len(cases)))
+    nrows = math.ceil(len(cases) / ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(4.2 * ncols, 3.4 * nrows), squeeze=False, constrained_layout=True
+    )
+    for ax in axes.flat[len(cases) :]:
+        ax.set_visible(False)
+    for ax, case in zip(axes.flat, cases, strict=False):
+        d = ds.sel(case=case, variable=variable)
+        n = d["N"].values.astype(float)
+        inv = 1.0 / n
+        p_inf = d["p_inf"].values
+        ax.axhline(0.0, color="0.5", ls="--", lw=1, label="N = inf")
+        p0_le = float(np.nanmean(d["p_0_le"].values))
+        ax.axhline(p0_le, color="C1", ls=":", lw=1.5, label=f"p_0 LE = {p0_le:.2f}")
+        analytic = d["p_0_analytic"].values
+        if np.any(np.isfinite(analytic)):
+            p0 = float(np.nanmean(analytic))
+            ax.axhline(p0, color="C3", lw=1.5, label=f"p_0 analytic = {p0:.2f}")
+        else:
+            site = d["site_mc"].values
+            site_se = d["site_mc_se"].values
+            w = 1.0 / np.where(np.isfinite(site_se) & (site_se > 0), site_se, np.inf) ** 2
+            if np.sum(w) > 0:
+                s = float(np.nansum(w * site) / np.sum(w))
+                s_se = float(1.0 / math.sqrt(np.sum(w)))
+                p0 = p0_le + s
+                ax.axhline(p0, color="C3", lw=1.5, label=f"p_0 LE + site (MC) = {p0:.2f}")
+                ax.axhspan(p0 - s_se, p0 + s_se, color="C3", alpha=0.15, lw=0)
+        het = n * (d["het_mc"].values - p_inf)
+        ax.plot(inv, het, "x", color="C2", ms=6, label="het. network (MC)")
+        sim, sim_se = n * (d["sim"].values - p_inf), n * d["sim_se"].values
+        ax.errorbar(
+            inv * 1.03, sim, sim_se, fmt="o", mfc="none", color="0.4", ms=4, capsize=2,
+            label="simulation, J average",
+        )  # fmt: skip
+        cv, cv_se = n * (d["cv"].values - p_inf), n * d["cv_se"].values
+        ax.errorbar(
+            inv, cv, cv_se, fmt="o", color="C0", ms=5, capsize=2,
+            label="simulation, paired (control variate)",
+        )  # fmt: skip
+        for x, y, e, nj in zip(inv, cv, cv_se, ds["n_j"].sel(case=case).values, strict=True):
+            if np.isfinite(y) and e > 0:
+                ax.annotate(
+                    f"{abs(y) / e:.1f} s.e.\n{nj} J", (x, y), textcoords="offset points",
+                    xytext=(4, 4), fontsize=6, color="C0",
+                )  # fmt: skip
+        ax.set_xlim(0, 1.15 * float(np.max(inv)))
+        ax.set_title(str(case), fontsize=9)
+        ax.set_xlabel("1/N")
+        ax.set_ylabel(f"E[PR_{variable}] - N p_inf  (zero frequency)")
+    for ax in axes.flat[: len(cases)]:
+        ax.legend(fontsize=6, loc="best")
+    fig.suptitle(
+        "Finite-size offset of the participation ratio: simulation vs 1/N theory", fontsize=10
+    )
+    return fig
+
+
+def make_finite_size_figure(name: str, dataset: str | Path) -> plt.Figure:
+    """Load ``dataset`` (netCDF of study_dataset) and draw the figure ``name``."""
+    if name not in FINITE_SIZE_FIGURES:
+        raise ValueError(f"unknown finite-size figure {name!r}; known: {FINITE_SIZE_FIGURES}")
+    with xr.open_dataset(dataset) as ds:
+        return plot_finite_size_correction(ds.load())
+
+
+def save_figure(figure: plt.Figure, path: str | Path) -> Path:
+    """Save as pdf or png (by suffix) and close the figure."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=150)
+    plt.close(figure)
+    return path
