@@ -10,7 +10,8 @@ Dataset of :func:`rnncorr.finite_size_study.study_dataset`, for PR of phi at zer
 * dotted line: p_0^LE, the homogeneous linear-equivalent series (docs/finite_size.md §5);
 * solid line: the complete analytic offset p_0 when ``p_0_analytic`` is available, else
   p_0^LE + p_0^site with the site term from the Monte Carlo (band: its s.e.);
-* crosses: the Monte Carlo of the heterogeneous network at each N (includes its higher orders).
+* crosses: the Monte Carlo of the heterogeneous network at each N (includes its higher orders);
+* thin dashed: p_0 + p_m1/N, analytic intercept, slope p_m1 fitted to those crosses.
 
 In these coordinates the 1/N series N p_inf + p_0 + p_m1/N is a straight line with intercept
 p_0 at 1/N = 0.
@@ -57,6 +58,7 @@ def plot_finite_size_correction(ds: xr.Dataset, variable: str = "phi") -> plt.Fi
         p0_le = float(np.nanmean(d["p_0_le"].values))
         ax.axhline(p0_le, color="C1", ls=":", lw=1.5, label=f"p_0 LE = {p0_le:.2f}")
         analytic = d["p_0_analytic"].values
+        p0 = None
         if np.any(np.isfinite(analytic)):
             p0 = float(np.nanmean(analytic))
             ax.axhline(p0, color="C3", lw=1.5, label=f"p_0 analytic = {p0:.2f}")
@@ -71,6 +73,8 @@ def plot_finite_size_correction(ds: xr.Dataset, variable: str = "phi") -> plt.Fi
                 ax.axhline(p0, color="C3", lw=1.5, label=f"p_0 LE + site (MC) = {p0:.2f}")
                 ax.axhspan(p0 - s_se, p0 + s_se, color="C3", alpha=0.15, lw=0)
         het = n * (d["het_mc"].values - p_inf)
+        if p0 is not None:
+            _next_order_line(ax, inv, het, n * d["het_mc_se"].values, p0)
         ax.plot(inv, het, "x", color="C2", ms=6, label="het. network (MC)")
         sim, sim_se = n * (d["sim"].values - p_inf), n * d["sim_se"].values
         ax.errorbar(
@@ -98,6 +102,28 @@ def plot_finite_size_correction(ds: xr.Dataset, variable: str = "phi") -> plt.Fi
         "Finite-size offset of the participation ratio: simulation vs 1/N theory", fontsize=10
     )
     return fig
+
+
+def _next_order_line(ax, inv: np.ndarray, het: np.ndarray, het_se: np.ndarray, p0: float) -> None:
+    """p_0 + p_m1/N with p_m1 fitted (weighted least squares) to the network Monte Carlo.
+
+    The two-term series N p_inf + p_0 is accurate to p_m1/N (docs/finite_size.md §4: p_m1 ~
+    5/(1 - g_eff^2)^4); the intercept stays the analytic p_0, only the slope is fitted.
+    """
+    ok = np.isfinite(het) & np.isfinite(het_se) & (het_se > 0)
+    if ok.sum() < 1:
+        return
+    w = 1.0 / het_se[ok] ** 2
+    slope = float(np.sum(w * inv[ok] * (het[ok] - p0)) / np.sum(w * inv[ok] ** 2))
+    x = np.linspace(0.0, 1.15 * float(np.max(inv)), 50)
+    ax.plot(
+        x,
+        p0 + slope * x,
+        color="C3",
+        ls="--",
+        lw=1,
+        label=f"p_0 + p_m1/N, p_m1 = {slope:.0f} (fit to MC)",
+    )
 
 
 def make_finite_size_figure(name: str, dataset: str | Path) -> plt.Figure:
