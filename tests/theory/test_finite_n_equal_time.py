@@ -45,6 +45,7 @@ def test_linear_network_large_n_equal_time_closed_forms():
     )
 
 
+@pytest.mark.slow
 def test_linear_network_equal_time_series_against_lyapunov_montecarlo():
     # linear network g = 0.5, N = 50, 1500 J: E[a] and E[PR] against a_inf + a_1/N and
     # N p_inf + p_0 (a_1 = 0.1191, p_0 = -0.2879); the O(1/N^2) remainders at N = 50 (from the
