@@ -120,3 +120,19 @@ def test_chaos_linear_equivalent_shift_values_and_self_consistency():
     assert r["g_eff"] == pytest.approx(0.98686, abs=1e-4)
     assert 0 < r["delta1"] < 0.2 * r["delta1_source"]
     assert r["phi2_1"] / r["phi2"] / 400 == pytest.approx(0.0408, abs=0.002)
+
+
+@pytest.mark.slow
+def test_equal_time_pr_x_prediction_against_recorded_simulation():
+    # Acceptance (issue 16 item 3): tanh g = 0.5, sigma2 = 1, N = 100. The simulation number is
+    # measured by benchmarks/finite_size_equal_time.py (64 J x 16 x 4000, seed 31, control
+    # variate: 0.92863 +- 0.00011, docs/finite_size_equal_time.md §2.4); the sharp, paired half
+    # of that measurement runs in tests/sim/test_finite_size_equal_time.py.
+    from rnncorr.theory._finite_n_equal_time import equal_time_prediction
+
+    sim, sim_se = 0.92863, 0.00011
+    pred = equal_time_prediction(TANH, 0.5, 1.0, 100, site_samples=24, seed=2)["x"]
+    site_se = pred["site"][1] / 100
+    assert abs(pred["pr_over_n_with_site"] - sim) < 2 * math.hypot(sim_se, site_se)
+    # without the site term the series alone misses by ~3 s.e.; N = infinity by 6 s.e.
+    assert abs(pred["p_inf"] - sim) > 5 * sim_se
