@@ -110,7 +110,7 @@ def run_case(g: float, n: int, n_j: int, duration: float, seed: int, n_mc: int) 
         hom_mc, hom_se = mc["hom"][v][s]
         site, _ = mc["het_minus_hom"][v][s]
         cv, cv_se = het_mc + d, math.hypot(dse, het_se)
-        series = {"pr_over_n": pred[v]["pr_over_n"], "a": pred[v]["a"]}.get(s, math.nan)
+        series = pred[v][s]
         print(
             f"| {v}.{s} | {m:.5f} +- {se:.5f} | {d:+.5f} +- {dse:.5f} | {cv:.5f} +- {cv_se:.5f} | "
             f"{het_mc:.5f} +- {het_se:.5f} | {hom_mc:.5f} +- {hom_se:.5f} | {large_n[v][s]:.5f} | "

@@ -34,6 +34,18 @@ def test_complex_recursion_with_one_real_gain_is_the_zero_frequency_recursion():
             assert got[1] == pytest.approx(expected[1], abs=1e-12)
 
 
+def test_cavity_diagonal_variance_reduces_to_zero_frequency_result():
+    # one node at w = 0 with weight 1: docs/finite_size.md §2.6, v_1 = 2x(2-x)u^4 and nc2_1
+    from rnncorr.theory._finite_n_equal_time import spectral_series
+
+    g = 0.5
+    x, u = g * g, 1 / (1 - g * g)
+    ser = spectral_series(g, np.zeros(1), np.ones(1), np.array([[1.0, 0.0, 0.0, 0.0]]))
+    assert ser["v_1"] == pytest.approx(2 * x * (2 - x) * u**4, rel=1e-12)
+    assert ser["nc2_1"] == pytest.approx(x * x * (20 - 8 * x + x * x) * u**6, rel=1e-12)
+    assert ser["p_0"] == pytest.approx(-x * (2 + 7 * x), rel=1e-12)
+
+
 def test_linear_network_large_n_equal_time_closed_forms():
     # science.md §4: a = 1/(2s), tr C^2/N = (s^4 + 2s^3 + 4s^2 - 2s + 3)/(32 s^5)
     g = 0.5
@@ -53,13 +65,17 @@ def test_linear_network_equal_time_series_against_lyapunov_montecarlo():
     g, N, n_j = 0.5, 50, 1500
     ser = equal_time_linear_equivalent_series(g, 1.0, 1.0, 0.0, nodes=24)
     rng = np.random.default_rng(50)
-    a, pr = [], []
+    a, pr, var_diag = [], [], []
     for _ in range(n_j):
         J = rng.standard_normal((N, N)) * (g / math.sqrt(N))
         S = solve_continuous_lyapunov(np.eye(N) - J, np.eye(N))
         a.append(np.trace(S) / N)
         pr.append(np.trace(S) ** 2 / np.sum(S * S))
-    a, pr = np.array(a), np.array(pr)
+        var_diag.append(N * np.var(np.diag(S)))
+    a, pr, var_diag = np.array(a), np.array(pr), np.array(var_diag)
+    # cavity v_1 = N Var_i Sigma_ii = 0.1197 (MC 0.1205 +- 0.0007 at N = 50, 2000 J; the
+    # O(1/N) remainder is below 1 %)
+    assert var_diag.mean() == pytest.approx(ser["v_1"], rel=0.03)
     a_shift, a_se = N * (a.mean() - ser["a_inf"]), N * a.std(ddof=1) / math.sqrt(n_j)
     p_shift, p_se = pr.mean() - N * ser["p_inf"], pr.std(ddof=1) / math.sqrt(n_j)
     assert abs(a_shift - ser["a_1"]) < 3 * a_se
@@ -130,9 +146,11 @@ def test_equal_time_pr_x_prediction_against_recorded_simulation():
     # of that measurement runs in tests/sim/test_finite_size_equal_time.py.
     from rnncorr.theory._finite_n_equal_time import equal_time_prediction
 
-    sim, sim_se = 0.92863, 0.00011
-    pred = equal_time_prediction(TANH, 0.5, 1.0, 100, site_samples=24, seed=2)["x"]
-    site_se = pred["site"][1] / 100
-    assert abs(pred["pr_over_n_with_site"] - sim) < 2 * math.hypot(sim_se, site_se)
-    # without the site term the series alone misses by ~3 s.e.; N = infinity by 6 s.e.
-    assert abs(pred["p_inf"] - sim) > 5 * sim_se
+    pred = equal_time_prediction(TANH, 0.5, 1.0, 100, site_samples=24, seed=2)
+    # (variable, simulation, s.e.): PR_x/N and PR_phi/N, control variate
+    for var, sim, sim_se in (("x", 0.92863, 0.00011), ("phi", 0.93229, 0.00010)):
+        p = pred[var]
+        site_se = p["site"][1] / 100
+        assert abs(p["pr_over_n_with_site"] - sim) < 2 * math.hypot(sim_se, site_se)
+    # N = infinity is rejected for x (6 s.e.)
+    assert abs(pred["x"]["p_inf"] - 0.92863) > 5 * 0.00011

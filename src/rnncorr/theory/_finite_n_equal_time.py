@@ -197,7 +197,10 @@ def spectral_series(
     Returns
     -------
     dict
-        ``a_inf, a_1, b_inf, b_1, p_inf = a_inf^2/b_inf, p_0 = p_inf (2 a_1/a_inf - b_1/b_inf)``.
+        ``a_inf, a_1, b_inf, b_1, p_inf = a_inf^2/b_inf, p_0 = p_inf (2 a_1/a_inf - b_1/b_inf)``,
+        ``v_1`` = N Var_i Sigma_ii (cavity, leading order), ``nc2_inf = b_inf - a_inf^2`` and
+        ``nc2_1 = nc2_inf + b_1 - 2 a_inf a_1 - v_1`` (E[Nc2] = nc2_inf + nc2_1/N; Nc2 =
+        N/(N - 1) (b - mean_i Sigma_ii^2), as docs/finite_size.md §2.6).
     """
     k = float(g_eff)
     if not (math.isfinite(k) and 0 <= k < 1):
@@ -214,7 +217,11 @@ def spectral_series(
             f0, f1 = complex_word_moments(word, z, memo)
             a0 += weight[m] * c * complex(f0).real
             a1 += weight[m] * c * complex(f1).real
-    b0 = b1 = 0.0
+    b0 = b1 = v1 = 0.0
+    # cavity (docs/finite_size_equal_time.md §2.5): delta C_ii(w) = c0 dQ(w) + 2 d(w) Re v_i(z),
+    # d = c0 L + (c1 + c2)/2, L = 1/(1 - |z|^2)
+    lw = 1.0 / (1.0 - np.abs(zs) ** 2)
+    dw = coefficients[:, 0] * lw + 0.5 * (coefficients[:, 1] + coefficients[:, 2])
     for m in range(len(omega)):
         for n in range(m, len(omega)):  # tr C(w) C(w') = tr C(w') C(w): upper triangle, doubled
             z = (zs[m], np.conj(zs[m]), zs[n], np.conj(zs[n]))
@@ -230,7 +237,15 @@ def spectral_series(
             pair = weight[m] * weight[n] * (1 if m == n else 2)
             b0 += pair * t0
             b1 += pair * t1
+            lead = memo["leading"]
+            xy = _leading(((0, 0), (1, 1), (0, 2), (1, 3)), z, lead)
+            xyb = _leading(((0, 0), (1, 1), (0, 3), (1, 2)), z, lead)
+            za, zb = zs[m], zs[n]
+            quad = abs(za * zb) ** 2 * (complex(xy).real + complex(xyb).real)
+            lin = 2 * (za * zb / (1 - za * zb) + za * np.conj(zb) / (1 - za * np.conj(zb))).real
+            v1 += pair * (coefficients[m, 0] * coefficients[n, 0] * quad + dw[m] * dw[n] * lin)
     p_inf = a0**2 / b0
+    nc2_inf = b0 - a0**2
     return {
         "a_inf": float(a0),
         "a_1": float(a1),
@@ -238,6 +253,9 @@ def spectral_series(
         "b_1": float(b1),
         "p_inf": float(p_inf),
         "p_0": float(p_inf * (2 * a1 / a0 - b1 / b0)),
+        "v_1": float(v1),
+        "nc2_inf": float(nc2_inf),
+        "nc2_1": float(nc2_inf + b1 - 2 * a0 * a1 - v1),
     }
 
 
@@ -288,11 +306,15 @@ def equal_time_series(
     out the gain heterogeneity (site term, :func:`equal_time_montecarlo`) and the finite-N shift
     of the single-site scalars (docs/finite_size.md §7, +0.008 in p_0 at tanh g = 0.5).
 
+    phi: the network's off-diagonal part with the single-site diagonal Var phi_i = F(Delta_i)
+    (:func:`_phi_diagonal_corrected`); ``phi_le`` is the plain linear-equivalent phi series,
+    kept for comparison (rejected by simulation, docs/finite_size_equal_time.md §3).
+
     Returns
     -------
     dict
-        ``{"x": {a_inf, a_1, b_inf, b_1, p_inf, p_0, nc2_inf}, "phi": {...}, "g_eff", "s0"}``
-        (nc2_inf = b_inf - a_inf^2: the diagonal is self-averaging at N = infinity).
+        ``{"x": {a_inf, a_1, b_inf, b_1, p_inf, p_0, v_1, nc2_inf, nc2_1}, "phi": {...},
+        "phi_le": {...}, "g_eff", "s0"}``.
     """
     from rnncorr.theory._dmft import pair_table, solve_white_noise, spectrum
     from rnncorr.theory._noisy import single_site
@@ -311,11 +333,56 @@ def equal_time_series(
     cx = np.stack([alpha + beta, -beta, -beta, beta], axis=1)
     cphi_le = np.stack([s2 * sigma2 + residual, 0 * omega, 0 * omega, 0 * omega], axis=1)
     out: dict[str, Any] = {"g_eff": k, "s0": site.s0}
-    for var, c in (("x", cx), ("phi", cphi_le)):
-        ser = spectral_series(k, omega, weight, c)
-        ser["nc2_inf"] = ser["b_inf"] - ser["a_inf"] ** 2
-        out[var] = ser
+    for var, c in (("x", cx), ("phi_le", cphi_le)):
+        out[var] = spectral_series(k, omega, weight, c)
+    out["phi"] = _phi_diagonal_corrected(activation, out["x"], out["phi_le"])
     return out
+
+
+def _phi_diagonal_corrected(
+    activation: Activation, x: dict[str, float], le: dict[str, float]
+) -> dict[str, float]:
+    r"""phi series with the diagonal of C_phi from the single site, the rest from the network.
+
+    The linear-equivalent network makes Var phi_i = int E(w) (A A^H)_ii dw/2pi follow the
+    unit-to-unit spread of (A A^H)_ii; in the network x_i is Gaussian with variance Delta_i =
+    Sigma_ii, so Var phi_i = F(Delta_i), F(D) = <phi^2>_D - <phi>_D^2, exactly. With the mean and
+    spread of Delta_i from the x series (a_1, v_1):
+
+        a_phi,1 = F' a_x,1 + F''/2 v_x,1,     v_phi,1 = F'^2 v_x,1
+        off-diagonal part o_1 = b_1 - 2 a_inf a_1 - v_1 kept from the network (its N = infinity
+        value is (R3)),  b_phi,1 = o_1 + 2 a_phi,inf a_phi,1 + v_phi,1
+
+    (docs/finite_size_equal_time.md §3; tanh g = 0.5: F' = 0.308 against the network's
+    effective 0.53, v_phi,1 = 0.0042 against 0.0118).
+    """
+    d0 = x["a_inf"]
+    h = 1e-3 * d0
+
+    def f(d: float) -> float:
+        m = float(gauss_average(activation, "phi_mean", d))
+        return float(gauss_average(activation, "phi2", d)) - m * m
+
+    f1 = (f(d0 + h) - f(d0 - h)) / (2 * h)
+    f2 = (f(d0 + h) - 2 * f(d0) + f(d0 - h)) / h**2
+    a_inf, b_inf = le["a_inf"], le["b_inf"]
+    a1 = f1 * x["a_1"] + 0.5 * f2 * x["v_1"]
+    v1 = f1 * f1 * x["v_1"]
+    o1 = le["b_1"] - 2 * a_inf * le["a_1"] - le["v_1"]
+    b1 = o1 + 2 * a_inf * a1 + v1
+    p_inf = a_inf**2 / b_inf
+    nc2_inf = b_inf - a_inf**2
+    return {
+        "a_inf": a_inf,
+        "a_1": float(a1),
+        "b_inf": b_inf,
+        "b_1": float(b1),
+        "p_inf": p_inf,
+        "p_0": float(p_inf * (2 * a1 / a_inf - b1 / b_inf)),
+        "v_1": float(v1),
+        "nc2_inf": nc2_inf,
+        "nc2_1": float(nc2_inf + b1 - 2 * a_inf * a1 - v1),
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -469,28 +536,27 @@ def equal_time_prediction(
 ) -> dict[str, Any]:
     r"""Equal-time statistics at size N from the 1/N series of :func:`equal_time_series`.
 
-        a = a_inf + a_1/N,   PR = N p_inf + p_0 (+ site term)
+        a = a_inf + a_1/N,   Nc2 = nc2_inf + nc2_1/N,   PR = N p_inf + p_0 (+ site term)
 
-    Homogeneous linear-equivalent network with the DMFT residual spectrum. Nc2 at O(1/N) needs
-    N Var C_ii (not derived: not returned). With ``site_samples`` > 0 the site term (gain
+    Homogeneous linear-equivalent network with the DMFT residual spectrum.
+    With ``site_samples`` > 0 the site term (gain
     heterogeneity; no closed form) is added from :func:`equal_time_montecarlo` at this N with
     that many J (key ``site`` = (mean, se) of PR_het - PR_hom, in PR; ``pr_with_site``): at tanh
     g = 0.5, N = 100 it is +0.024 and series + site = 0.92855 x N against the simulated
-    0.92863 +- 0.00011 x N (docs/finite_size_equal_time.md §2.4). For phi the series is *not*
-    confirmed by simulation (§3): use the x entries.
+    0.92863 +- 0.00011 x N (docs/finite_size_equal_time.md §2.4). phi uses the diagonal-corrected
+    series (§3), checked at one point only.
 
     Returns
     -------
     dict
-        ``{"N", "g_eff", "x": {"pr_over_n", "pr", "a", "p_inf", "p_0", "a_1"[, "site",
-        "pr_with_site", "pr_over_n_with_site"]}, "phi": {...}, "validated": {"x": True,
-        "phi": False}}``.
+        ``{"N", "g_eff", "x": {"pr_over_n", "pr", "a", "p_inf", "p_0", "a_1", "nc2", "nc2_1"
+        [, "site", "pr_with_site", "pr_over_n_with_site"]}, "phi": {...}, "validated"}``.
     """
     ser = equal_time_series(activation, g, sigma2, nodes=nodes)
     out: dict[str, Any] = {
         "N": int(N),
         "g_eff": ser["g_eff"],
-        "validated": {"x": True, "phi": False},
+        "validated": {"x": True, "phi": True},
     }
     mc = None
     if site_samples:
@@ -505,6 +571,8 @@ def equal_time_prediction(
             "p_inf": c["p_inf"],
             "p_0": c["p_0"],
             "a_1": c["a_1"],
+            "nc2": c["nc2_inf"] + c["nc2_1"] / N,
+            "nc2_1": c["nc2_1"],
         }
         if mc is not None:
             d, d_se = mc["het_minus_hom"][var]["pr_over_n"]
