@@ -56,12 +56,12 @@ def plot_finite_size_correction(ds: xr.Dataset, variable: str = "phi") -> plt.Fi
         p_inf = d["p_inf"].values
         ax.axhline(0.0, color="0.5", ls="--", lw=1, label="N = inf")
         p0_le = float(np.nanmean(d["p_0_le"].values))
-        ax.axhline(p0_le, color="C1", ls=":", lw=1.5, label=f"p_0 LE = {p0_le:.2f}")
+        ax.axhline(p0_le, color="C1", ls=":", lw=1.5, label="p_0^LE (homogeneous series)")
         analytic = d["p_0_analytic"].values
         p0 = None
         if np.any(np.isfinite(analytic)):
             p0 = float(np.nanmean(analytic))
-            ax.axhline(p0, color="C3", lw=1.5, label=f"p_0 analytic = {p0:.2f}")
+            ax.axhline(p0, color="C3", lw=1.5, label="N p_inf + p_0, analytic p_0")
         else:
             site = d["site_mc"].values
             site_se = d["site_mc_se"].values
@@ -70,7 +70,9 @@ def plot_finite_size_correction(ds: xr.Dataset, variable: str = "phi") -> plt.Fi
                 s = float(np.nansum(w * site) / np.sum(w))
                 s_se = float(1.0 / math.sqrt(np.sum(w)))
                 p0 = p0_le + s
-                ax.axhline(p0, color="C3", lw=1.5, label=f"p_0 LE + site (MC) = {p0:.2f}")
+                ax.axhline(
+                    p0, color="C3", lw=1.5, label="N p_inf + p_0, p_0 = p_0^LE + p_0^site (MC)"
+                )
                 ax.axhspan(p0 - s_se, p0 + s_se, color="C3", alpha=0.15, lw=0)
         het = n * (d["het_mc"].values - p_inf)
         if p0 is not None:
@@ -96,8 +98,8 @@ def plot_finite_size_correction(ds: xr.Dataset, variable: str = "phi") -> plt.Fi
         ax.set_title(str(case), fontsize=9)
         ax.set_xlabel("1/N")
         ax.set_ylabel(f"E[PR_{variable}] - N p_inf  (zero frequency)")
-    for ax in axes.flat[: len(cases)]:
-        ax.legend(fontsize=6, loc="best")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=4, fontsize=7, frameon=False)
     fig.suptitle(
         "Finite-size offset of the participation ratio: simulation vs 1/N theory", fontsize=10
     )
@@ -122,8 +124,9 @@ def _next_order_line(ax, inv: np.ndarray, het: np.ndarray, het_se: np.ndarray, p
         color="C3",
         ls="--",
         lw=1,
-        label=f"p_0 + p_m1/N, p_m1 = {slope:.0f} (fit to MC)",
+        label="p_0 + p_m1/N, p_m1 fitted to the network MC",
     )
+    ax.text(0.02, 0.03, f"p_0 = {p0:.2f}, p_m1 = {slope:.0f}", transform=ax.transAxes, fontsize=7)
 
 
 def make_finite_size_figure(name: str, dataset: str | Path) -> plt.Figure:

@@ -69,7 +69,7 @@ def test_figure_builds_and_saves(dataset, tmp_path):
     assert len(axes) == 2
     labels = axes[0].get_legend_handles_labels()[1]
     assert any("paired" in lab for lab in labels)
-    assert any(lab.startswith("p_0 LE + site") for lab in labels)  # no analytic p_0 here
+    assert any("p_0^LE + p_0^site (MC)" in lab for lab in labels)  # no analytic p_0 here
     path = save_figure(fig, tmp_path / "fs.png")
     assert path.stat().st_size > 10_000
     nc = tmp_path / "fs.nc"
