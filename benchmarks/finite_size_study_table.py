@@ -4,7 +4,8 @@
 
 Columns (PR of phi and x at zero frequency, in units of PR): case, N, J, simulation (control
 variate) +- s.e., plain J average +- s.e., N = infinity (N p_inf), analytic finite N (N p_inf +
-p_0 with the analytic p_0 when available, else p_0^LE + p_0^site(MC)), Monte Carlo finite N
+p_0 with the analytic p_0 when available, else p_0^LE + p_0^site(MC, extrapolated to N = inf)),
+Monte Carlo finite N
 (heterogeneous network), and the pulls: (CV - value)/s.e.(CV) for N = infinity and the analytic
 value, mean/s.e. of the paired sim - het for the Monte Carlo network.
 """
@@ -16,6 +17,8 @@ import sys
 
 import numpy as np
 import xarray as xr
+
+from rnncorr.finite_size_study import site_term_limit
 
 
 def main(path: str = "results/finite_size_study.nc") -> None:
@@ -29,6 +32,7 @@ def main(path: str = "results/finite_size_study.nc") -> None:
     for case in ds["case"].values:
         for var in ds["variable"].values:
             d = ds.sel(case=case, variable=var)
+            site, _ = site_term_limit(d["N"].values, d["site_mc"].values, d["site_mc_se"].values)
             for n in d["N"].values:
                 e = d.sel(N=n)
                 if not np.isfinite(float(e["cv"])):
@@ -38,7 +42,7 @@ def main(path: str = "results/finite_size_study.nc") -> None:
                 sim, sim_se = n * float(e["sim"]), n * float(e["sim_se"])
                 p0 = float(e["p_0_analytic"])
                 if not math.isfinite(p0):
-                    p0 = float(e["p_0_le"]) + float(e["site_mc"])
+                    p0 = float(e["p_0_le"]) + site
                 het, het_se = n * float(e["het_mc"]), n * float(e["het_mc_se"])
                 # CV contains the MC mean: test sim against het by the paired difference alone
                 paired, paired_se = float(e["paired"]), float(e["paired_se"])

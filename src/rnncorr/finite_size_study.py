@@ -31,7 +31,14 @@ from rnncorr.activations import Activation
 from rnncorr.config import SimulationSettings, activation_from_entry
 from rnncorr.estimators import scalar_mean_and_standard_error
 
-__all__ = ["STUDY_KEYS", "analytic_offset", "study_cell", "study_dataset", "study_plan"]
+__all__ = [
+    "STUDY_KEYS",
+    "analytic_offset",
+    "site_term_limit",
+    "study_cell",
+    "study_dataset",
+    "study_plan",
+]
 
 #: statistics of the study (PR/N at zero frequency, of phi and of x)
 STUDY_KEYS = ("zero_frequency.phi.pr_over_n", "zero_frequency.x.pr_over_n")
@@ -219,3 +226,23 @@ def study_dataset(cells: list[Mapping[str, Any]]) -> xr.Dataset:
         "(rnncorr.finite_size_study); site_mc, p_0_le, p_0_analytic in units of PR"
     )
     return ds
+
+
+def site_term_limit(n: Any, site: Any, site_se: Any) -> tuple[float, float]:
+    r"""N -> infinity limit of the Monte Carlo site term p_0^site(N) = E[PR_het - PR_hom].
+
+    The paired difference has its own 1/N tail (tanh g = 1: +1.40, +1.71, +1.89 at N = 50, 100,
+    200), so its limit is the intercept of a weighted least-squares line in 1/N (two or more
+    sizes); with one size, that size's value. Returns (limit, standard error).
+    """
+    n, site, site_se = (np.asarray(v, dtype=float) for v in (n, site, site_se))
+    ok = np.isfinite(site) & np.isfinite(site_se) & (site_se > 0)
+    if not ok.any():
+        return math.nan, math.nan
+    if ok.sum() == 1:
+        return float(site[ok][0]), float(site_se[ok][0])
+    x, y, w = 1.0 / n[ok], site[ok], 1.0 / site_se[ok] ** 2
+    design = np.stack([np.ones_like(x), x], axis=1)
+    cov = np.linalg.inv(design.T @ (design * w[:, None]))
+    coef = cov @ (design.T @ (w * y))
+    return float(coef[0]), float(math.sqrt(cov[0, 0]))

@@ -9,7 +9,8 @@ Dataset of :func:`rnncorr.finite_size_study.study_dataset`, for PR of phi at zer
 * dashed line at 0: N = infinity;
 * dotted line: p_0^LE, the homogeneous linear-equivalent series (docs/finite_size.md §5);
 * solid line: the complete analytic offset p_0 when ``p_0_analytic`` is available, else
-  p_0^LE + p_0^site with the site term from the Monte Carlo (band: its s.e.);
+  p_0^LE + p_0^site with the site term from the Monte Carlo, extrapolated to N = infinity
+  linearly in 1/N (``finite_size_study.site_term_limit``; band: its s.e.);
 * crosses: the Monte Carlo of the heterogeneous network at each N (includes its higher orders);
 * thin dashed: p_0 + p_m1/N, analytic intercept, slope p_m1 fitted to those crosses.
 
@@ -28,6 +29,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
+
+from rnncorr.finite_size_study import site_term_limit  # noqa: E402
 
 __all__ = [
     "FINITE_SIZE_FIGURES",
@@ -63,16 +66,11 @@ def plot_finite_size_correction(ds: xr.Dataset, variable: str = "phi") -> plt.Fi
             p0 = float(np.nanmean(analytic))
             ax.axhline(p0, color="C3", lw=1.5, label="N p_inf + p_0, analytic p_0")
         else:
-            site = d["site_mc"].values
-            site_se = d["site_mc_se"].values
-            w = 1.0 / np.where(np.isfinite(site_se) & (site_se > 0), site_se, np.inf) ** 2
-            if np.sum(w) > 0:
-                s = float(np.nansum(w * site) / np.sum(w))
-                s_se = float(1.0 / math.sqrt(np.sum(w)))
+            s, s_se = site_term_limit(n, d["site_mc"].values, d["site_mc_se"].values)
+            if math.isfinite(s):
                 p0 = p0_le + s
-                ax.axhline(
-                    p0, color="C3", lw=1.5, label="N p_inf + p_0, p_0 = p_0^LE + p_0^site (MC)"
-                )
+                label = "N p_inf + p_0, p_0 = p_0^LE + p_0^site (MC, N -> inf)"
+                ax.axhline(p0, color="C3", lw=1.5, label=label)
                 ax.axhspan(p0 - s_se, p0 + s_se, color="C3", alpha=0.15, lw=0)
         het = n * (d["het_mc"].values - p_inf)
         if p0 is not None:

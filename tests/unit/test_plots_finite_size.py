@@ -69,7 +69,7 @@ def test_figure_builds_and_saves(dataset, tmp_path):
     assert len(axes) == 2
     labels = axes[0].get_legend_handles_labels()[1]
     assert any("paired" in lab for lab in labels)
-    assert any("p_0^LE + p_0^site (MC)" in lab for lab in labels)  # no analytic p_0 here
+    assert any("p_0^LE + p_0^site (MC" in lab for lab in labels)  # no analytic p_0 here
     path = save_figure(fig, tmp_path / "fs.png")
     assert path.stat().st_size > 10_000
     nc = tmp_path / "fs.nc"
@@ -106,3 +106,15 @@ def test_study_plan_from_config():
         )["finite_size_study"]["enabled"]
         is False
     )
+
+
+def test_site_term_limit_is_the_intercept_in_one_over_n():
+    from rnncorr.finite_size_study import site_term_limit
+
+    n = np.array([50, 100, 200])
+    site = 2.0 - 30.0 / n  # exact line: intercept 2
+    limit, se = site_term_limit(n, site, np.full(3, 0.05))
+    assert limit == pytest.approx(2.0, abs=1e-12)
+    assert 0.05 < se < 0.3  # an extrapolation is less precise than one point
+    assert site_term_limit([100], [1.7], [0.05]) == (1.7, 0.05)
+    assert all(math.isnan(v) for v in site_term_limit([100], [math.nan], [0.05]))
