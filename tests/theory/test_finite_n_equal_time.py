@@ -154,3 +154,23 @@ def test_equal_time_pr_x_prediction_against_recorded_simulation():
         assert abs(p["pr_over_n_with_site"] - sim) < 2 * math.hypot(sim_se, site_se)
     # N = infinity is rejected for x (6 s.e.)
     assert abs(pred["x"]["p_inf"] - 0.92863) > 5 * 0.00011
+
+
+def test_cli_reports_equal_time_series_and_validity(capsys):
+    import json
+
+    from rnncorr.cli import main
+
+    base = ["theory", "--activation", "tanh", "--g", "0.5", "--N", "100", "--format", "json"]
+    assert main([*base, "--sigma2", "1"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    eq = out["finite_n_equal_time"]
+    assert eq["available"]
+    assert eq["x"]["pr_over_n"] == pytest.approx(0.92831, abs=2e-5)  # docs §0
+    assert eq["x"]["p_inf"] == pytest.approx(out["equal_time"]["x"]["pr_over_n"], abs=1e-6)
+    assert out["finite_n_validity"]["testable"]
+    assert main(["theory", "--activation", "tanh", "--g", "1.5", "--sigma2", "0", "--N", "400",
+                 "--format", "json"]) == 0  # fmt: skip
+    out = json.loads(capsys.readouterr().out)
+    assert not out["finite_n_equal_time"]["available"]
+    assert not out["finite_n_validity"]["series_available"]
