@@ -15,6 +15,7 @@ include: "workflow/rules/theory.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/trained.smk"
 include: "workflow/rules/random_mode.smk"
+include: "workflow/rules/finite_size.smk"
 
 
 # cheap rules run on the submitting machine, not through a cluster scheduler
@@ -30,4 +31,5 @@ rule all:
         final_outputs(),
         trained_outputs(),
         random_mode_outputs(),
+        finite_size_study_outputs(),
     default_target: True

@@ -27,6 +27,10 @@ from rnncorr.theory._finite_n import (
     montecarlo_linear_statistics,
     nonlinear_finite_n_coefficients,
 )
+from rnncorr.theory._finite_n_equal_time import (
+    equal_time_montecarlo,
+    equal_time_series,
+)
 from rnncorr.theory._noisy import single_site, zero_frequency_statistics
 from rnncorr.theory._result import (
     KINDS,
@@ -44,6 +48,8 @@ __all__ = [
     "VARIABLES",
     "SingleSite",
     "TheoryResult",
+    "equal_time_montecarlo",
+    "equal_time_series",
     "finite_n_prediction",
     "finite_n_statistics",
     "linear_equivalent_statistics",

@@ -127,6 +127,55 @@ class TheoryResult:
             out["zero_frequency_unvalidated"] = complete["zero_frequency_unvalidated"]
         return _json_clean(out)
 
+    def finite_n_validity(self, n: int) -> dict[str, Any]:
+        """Whether the N = infinity numbers are testable at size N (``rnncorr theory --N``).
+
+        The 1/N series are expansions in 1/(N (1 - g_eff^2)^2) (docs/finite_size.md §4; for
+        chaos docs/finite_size_equal_time.md §4): ``parameter`` = N (1 - g_eff^2)^2 must be >=
+        ``threshold`` = 20 (the smallest value at which the linear series was confirmed, §4)
+        for the large-N values (and the series) to describe a simulation at this N. ``min_n``
+        is the N where it is reached. In chaos (sigma2 = 0) no 1/N series is available at all
+        (``series_available`` False): the linear-equivalent one has the wrong sign there.
+        """
+        threshold = 20.0
+        k2 = self.g_eff**2 if math.isfinite(self.g_eff) else math.nan
+        chaos = self.sigma2 == 0 and self.noise_tau is None
+        if not (self.valid and math.isfinite(k2) and k2 < 1):
+            return {
+                "N": int(n),
+                "testable": False,
+                "parameter": None,
+                "threshold": threshold,
+                "min_n": None,
+                "series_available": False,
+                "reason": self.reason or "no stationary large-N solution",
+            }
+        parameter = n * (1.0 - k2) ** 2
+        testable = bool(parameter >= threshold)
+        if chaos:
+            reason = (
+                "chaos (sigma2 = 0): g_eff is close to 1; the linear-equivalent 1/N series "
+                "(an expansion in 1/(N (1 - g_eff^2)^2)) has the wrong sign here and no other "
+                "is derived, so only N >= min_n (by analogy with the noise-driven threshold) "
+                "tests the large-N values"
+            )
+        elif testable:
+            reason = "N (1 - g_eff^2)^2 >= threshold: large-N values plus the 1/N series apply"
+        else:
+            reason = (
+                "N (1 - g_eff^2)^2 < threshold: higher orders in 1/N are not small; compare "
+                "with the finite-N Monte Carlo (--finite-n-samples), not the series"
+            )
+        return {
+            "N": int(n),
+            "testable": testable,
+            "parameter": float(parameter),
+            "threshold": threshold,
+            "min_n": int(math.ceil(threshold / (1.0 - k2) ** 2)),
+            "series_available": not chaos,
+            "reason": reason,
+        }
+
     @classmethod
     def invalid(
         cls, activation: str, g: float, sigma2: float, reason: str, **kw: Any

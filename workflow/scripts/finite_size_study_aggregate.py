@@ -1,0 +1,14 @@
+"""Join the finite-size study cells into results/finite_size_study.nc."""
+
+import json
+
+from rnncorr import io
+from rnncorr.cli import log_to
+from rnncorr.finite_size_study import study_dataset
+
+log_to(snakemake.log[0])
+cells = []
+for path in snakemake.input.cells:
+    with open(path) as f:
+        cells.append(json.load(f))
+io.write_netcdf(study_dataset(cells), snakemake.output.nc)
