@@ -87,14 +87,13 @@ def analytic_offset(activation: Activation, g: float, sigma2: float, N: int) -> 
     r"""O(1) offsets of E[PR] at zero frequency: p_0^LE and, where available, the full p_0.
 
     p_0^LE = -g_eff^2 (2 + 7 g_eff^2) for phi (docs/finite_size.md §5), the x value from
-    ``nonlinear_pr_correction``. The complete analytic p_0 (p_0^LE + analytic p_0^site, issue
-    16 items 1-2) is taken from ``rnncorr.theory.finite_n_statistics`` when that function exists
-    (keys ``p_0`` per variable); otherwise it is NaN and the figure shows the Monte Carlo site
-    term instead.
+    ``nonlinear_pr_correction``. The complete analytic p_0 (p_0^LE + analytic p_0^site) comes
+    from ``rnncorr.theory._site.finite_n_coefficients``; it is NaN where that has no series (no
+    stationary state, chaos), and the figure then shows the Monte Carlo site term instead.
     """
-    from rnncorr import theory
     from rnncorr.theory._finite_n import nonlinear_pr_correction
     from rnncorr.theory._heterogeneous import site_scalars
+    from rnncorr.theory._site import finite_n_coefficients
 
     sc = site_scalars(activation, g, sigma2)
     le = nonlinear_pr_correction(sc.g_eff, sc.s0, sigma2, sc.residual_power)
@@ -104,16 +103,13 @@ def analytic_offset(activation: Activation, g: float, sigma2: float, N: int) -> 
         "p_0_analytic.phi": math.nan,
         "p_0_analytic.x": math.nan,
     }
-    full = getattr(theory, "finite_n_statistics", None)
-    if full is not None:  # pragma: no cover - provided by another branch of issue 16
-        try:
-            res = full(activation, g, sigma2, N)
-            for var in ("phi", "x"):
-                p0 = res.get(var, {}).get("p_0") if isinstance(res, Mapping) else None
-                if p0 is not None:
-                    out[f"p_0_analytic.{var}"] = float(p0)
-        except Exception:  # noqa: BLE001 - an optional provider must not break the study
-            pass
+    # the complete analytic p_0 = p_0^LE + p_0^site (docs/finite_size.md §10); N-independent.
+    # Drawn even where N (1 - g_eff^2)^2 is below the series' threshold: the figure's point is
+    # to show how the two-term series compares with the resolved finite-N offset there.
+    coefficients = finite_n_coefficients(activation, g, sigma2)
+    if coefficients["reason"] is None:
+        for var in ("phi", "x"):
+            out[f"p_0_analytic.{var}"] = float(coefficients[var]["p_0"])
     return out
 
 
