@@ -253,7 +253,11 @@ def aggregate_cells(
     # (NaN), so that combining does not broadcast the statistics over a ragged mode axis
     modes = np.arange(max(dataset.sizes["mode"] for dataset in datasets))
     datasets = [dataset.reindex(mode=modes) for dataset in datasets]
-    combined = xr.combine_by_coords(datasets, combine_attrs="drop", join="outer")
+    try:
+        combined = xr.combine_by_coords(datasets, combine_attrs="drop", join="outer")
+    except ValueError:
+        # grid.extra cells do not fill a hypercube: merge instead, NaN where no cell was run
+        combined = xr.merge(datasets, join="outer", compat="no_conflicts", combine_attrs="drop")
     combined.attrs = provenance(
         cells=len(datasets),
         **({"config": dict(config)} if config is not None else {}),
@@ -341,6 +345,21 @@ def theory_dataset(
     return xr.Dataset(data, coords=coords, attrs=provenance(theory_settings=dict(settings or {})))
 
 
+def _reindex_sigma2(dataset: xr.Dataset, sigma2: list[float]) -> xr.Dataset:
+    """A theory dataset on a wider sigma2 axis: NaN, valid 0 and reason "not_computed" there."""
+    fill: dict[str, Any] = {}
+    for name, variable in dataset.data_vars.items():
+        if "sigma2" not in variable.dims:
+            continue
+        if variable.dtype.kind in "USO":
+            fill[name] = "not_computed"
+        elif variable.dtype.kind in "iub":
+            fill[name] = 0
+        else:
+            fill[name] = np.nan
+    return dataset.reindex(sigma2=sigma2, fill_value=fill)
+
+
 def merge_theory(paths: Sequence[str | Path]) -> xr.Dataset:
     """Concatenate per-activation theory files along ``activation``, with fresh provenance."""
     datasets = []
@@ -348,6 +367,11 @@ def merge_theory(paths: Sequence[str | Path]) -> xr.Dataset:
         with xr.open_dataset(path, engine="netcdf4") as opened:
             # on-disk encodings (e.g. a <U6 string width) must not leak into the merged file
             datasets.append(opened.load().drop_encoding())
+    # activations may be solved at different sigma2 (grid.extra): the union, NaN elsewhere,
+    # with reason "not_computed" so that no reader takes the gap for a failure of the theory
+    sigma2 = sorted({float(s) for dataset in datasets for s in dataset.sigma2.values})
+    if any(dataset.sizes["sigma2"] != len(sigma2) for dataset in datasets):
+        datasets = [_reindex_sigma2(dataset, sigma2) for dataset in datasets]
     merged = xr.concat(datasets, dim="activation", combine_attrs="drop")
     merged.attrs = provenance(theory_settings=datasets[0].attrs.get("theory_settings", "{}"))
     return merged
