@@ -922,7 +922,9 @@ def plot_finite_size_scaling(
     return fig
 
 
-def _collapse_curve(theory: xr.Dataset, label: str, g0: float, variable: str):
+def _collapse_curve(
+    theory: xr.Dataset, label: str, g0: float, variable: str, kind: str = "zero_frequency"
+):
     """Power law: large-N PR/N at fixed g0 against sigma2, from the dense-g theory at one sigma2.
 
     Every PR/N of the power law depends on (g, sigma2) only through u = sigma2 g^(-2/(1-alpha))
@@ -941,27 +943,50 @@ def _collapse_curve(theory: xr.Dataset, label: str, g0: float, variable: str):
         positive,
         key=lambda s: int(np.isfinite(theory.pr_over_n.sel(activation=label, sigma2=s)).sum()),
     )
-    curve = theory.pr_over_n.sel(
-        activation=label, sigma2=ref, kind="zero_frequency", variable=variable
-    )
+    curve = theory.pr_over_n.sel(activation=label, sigma2=ref, kind=kind, variable=variable)
     curve = curve.isel(g=curve.g.values > 0)
     sigma2 = ref * (curve.g.values / g0) ** (-2.0 / (1.0 - alpha))
     order = np.argsort(sigma2)
     return sigma2[order], curve.values[order], curve.isel(g=order)
 
 
+#: rows of input_vs_output_dimension: (covariance kind, quantity)
+_IO_ROWS = (("equal_time", "pr"), ("zero_frequency", "pr"), ("equal_time", "ratio"))
+
+
+def _io_values(simulations, activation, n, kind, quantity, **selection):
+    """Simulated PR/N of x and phi, or their ratio PR_x/PR_phi taken realization by realization
+    (both from the same run, so the ratio's standard error is that of its own scatter)."""
+    sel = {"activation": activation, "N": n, "kind": kind, **selection}
+    values = simulations.pr_over_n.sel(**sel)
+    dims = [d for d in values.dims if d not in ("variable", "realization")] + ["realization"]
+    if quantity == "ratio":
+        ratio = values.sel(variable="x") / values.sel(variable="phi")
+        mean, se = mean_and_standard_error(ratio.transpose(*dims).values, axis=-1)
+        return {"ratio": (mean, se)}
+    return {
+        variable: mean_and_standard_error(
+            values.sel(variable=variable).transpose(*dims).values, axis=-1
+        )
+        for variable in ("phi", "x")
+    }
+
+
 def plot_input_vs_output_dimension(
     simulations: xr.Dataset, theory: xr.Dataset | None = None
 ) -> plt.Figure:
-    """Input against output dimension: zero-frequency PR_x/N and PR_phi/N (docs/science.md §3,
-    (R1) and (R2)), theory lines and simulation points at the largest N.
+    """Input against output dimension: PR_x/N and PR_phi/N (docs/science.md §3), theory lines
+    and simulation points at the largest N.
 
-    Panels against g, one per nonlinear activation (for the linear network x = phi, so the two
-    coincide): PR_phi/N solid with circles, PR_x/N dashed with squares, a colour per simulated
-    sigma2. Last panel, for the power law: both against sigma2 at two fixed g, the theory mapped
-    from the dense g axis through the collapse variable (:func:`_collapse_curve`), points at
-    every simulated sigma2. The input x carries the white noise directly, so its dimension
-    grows with sigma2 faster than that of the output phi(x), which the recurrence shapes.
+    Rows: equal-time PR/N, zero-frequency PR/N (log axes; PR_phi solid with circles, PR_x dashed
+    with squares) and the equal-time ratio PR_x/PR_phi. Columns: one per nonlinear activation
+    against g, a colour per simulated sigma2 (for the linear network x = phi and the two
+    coincide); last column, for the power law, the same against sigma2 at two fixed g, with the
+    theory mapped from the dense g axis through the collapse variable (:func:`_collapse_curve`)
+    and points at every simulated sigma2. What it shows: at zero frequency the two dimensions
+    nearly coincide; at equal time the output's exceeds the input's, the more so the larger g
+    and the weaker the noise (towards the chaotic limit PR_x/PR_phi ~ 0.48 of tanh at large g,
+    docs/science.md §6): the noise level moves the input and output dimensions differently.
     """
     n = int(simulations.N.values.max())
     activations = [a for a in simulations.activation.values if not str(a).startswith("linear")]
@@ -971,117 +996,123 @@ def plot_input_vs_output_dimension(
     g_grid = simulations.g.values
     g_fixed = sorted({float(min(g_grid, key=lambda v: abs(v - t))) for t in (0.6, 1.6)})
     g_colors = {g: PALETTE[(4 + i) % len(PALETTE)] for i, g in enumerate(g_fixed)}
-    styles = {"phi": ("-", "o"), "x": ("--", "s")}
-    columns = len(activations) + (1 if powers else 0)
+    styles = {"phi": ("-", "o"), "x": ("--", "s"), "ratio": ("-", "D")}
+    columns = max(1, len(activations) + (1 if powers else 0))
+
+    def theory_curve(activation, kind, quantity, sigma2):
+        if theory is None or activation not in theory.activation.values:
+            return {}
+        if sigma2 not in theory.sigma2.values:
+            return {}
+        sel = theory.pr_over_n.sel(activation=activation, sigma2=sigma2, kind=kind)
+        if quantity == "ratio":
+            return {"ratio": sel.sel(variable="x") / sel.sel(variable="phi")}
+        return {v: sel.sel(variable=v) for v in ("phi", "x")}
+
     with plt.rc_context(_style()):
         fig, axes = plt.subplots(
-            1,
-            max(columns, 1),
-            figsize=(2.7 * max(columns, 1), 3.4),
+            len(_IO_ROWS),
+            columns,
+            figsize=(2.7 * columns, 2.2 * len(_IO_ROWS) + 0.9),
             squeeze=False,
+            sharex="col",
             constrained_layout=True,
         )
-        for ax, activation in zip(axes[0], activations, strict=False):
-            for sigma2 in sigma2_all:
-                color = sigma2_colors[sigma2]
-                for variable, (ls, marker) in styles.items():
-                    mean, se = _sim_mean_se(
-                        simulations,
-                        "pr_over_n",
-                        activation=activation,
-                        N=n,
-                        sigma2=sigma2,
-                        kind="zero_frequency",
-                        variable=variable,
-                    )
-                    if not np.isfinite(mean).any():
+        for col, activation in enumerate(activations):
+            for row, (kind, quantity) in enumerate(_IO_ROWS):
+                ax = axes[row, col]
+                for sigma2 in sigma2_all:
+                    color = sigma2_colors[sigma2]
+                    points = _io_values(simulations, activation, n, kind, quantity, sigma2=sigma2)
+                    if not any(np.isfinite(mean).any() for mean, _ in points.values()):
                         continue
-                    _points(
-                        ax,
-                        g_grid,
-                        mean,
-                        se,
-                        marker=marker,
-                        color=color,
-                        gid=f"sim:{activation}:{variable}:{sigma2:g}",
-                    )
-                    if (
-                        theory is not None
-                        and activation in theory.activation.values
-                        and sigma2 in theory.sigma2.values
-                    ):
-                        curve = theory.pr_over_n.sel(
-                            activation=activation,
-                            sigma2=sigma2,
-                            kind="zero_frequency",
-                            variable=variable,
+                    for key, (mean, se) in points.items():
+                        ls, marker = styles[key]
+                        _points(
+                            ax,
+                            g_grid,
+                            mean,
+                            se,
+                            marker=marker,
+                            color=color,
+                            gid=f"sim:{activation}:{kind}:{key}:{sigma2:g}",
                         )
+                    for key, curve in theory_curve(activation, kind, quantity, sigma2).items():
                         _theory_line(
                             ax,
                             theory,
                             curve,
                             color=color,
-                            ls=ls,
+                            ls=styles[key][0],
                             lw=1.1,
-                            gid=f"theory:{activation}:{variable}:{sigma2:g}",
+                            gid=f"theory:{activation}:{kind}:{key}:{sigma2:g}",
                         )
-            ax.set_yscale("log")
-            ax.set_ylim(1e-3, 1.5)
-            _plain_log_ticks(ax.yaxis)
-            ax.set_xlabel(r"coupling $g$")
-            ax.set_ylabel(r"$\mathrm{PR}/N$ (zero frequency)")
-            ax.set_title(f"{_name(activation)}, N = {n}")
+                if row == 0:
+                    ax.set_title(f"{_name(activation)}, N = {n}")
+                if row == len(_IO_ROWS) - 1:
+                    ax.set_xlabel(r"coupling $g$")
         if powers:
-            ax = axes[0, -1]
-            label = powers[0]
+            col, label = columns - 1, powers[0]
             simulated = [
                 s
                 for s in sigma2_all
                 if np.isfinite(simulations.pr_over_n.sel(activation=label, N=n, sigma2=s)).any()
             ]
-            for g0 in g_fixed:
-                color = g_colors[g0]
-                for variable, (ls, marker) in styles.items():
-                    values = simulations.pr_over_n.sel(
-                        activation=label,
-                        N=n,
-                        g=g0,
-                        sigma2=simulated,
-                        kind="zero_frequency",
-                        variable=variable,
-                    ).transpose("sigma2", "realization")
-                    mean, se = mean_and_standard_error(values.values, axis=1)
-                    _points(
-                        ax,
-                        simulated,
-                        mean,
-                        se,
-                        marker=marker,
-                        color=color,
-                        gid=f"sim_sigma2:{label}:{variable}:g{g0:g}",
+            for row, (kind, quantity) in enumerate(_IO_ROWS):
+                ax = axes[row, col]
+                for g0 in g_fixed:
+                    color = g_colors[g0]
+                    points = _io_values(
+                        simulations, label, n, kind, quantity, g=g0, sigma2=simulated
                     )
-                    if theory is not None and label in theory.activation.values:
-                        mapped = _collapse_curve(theory, label, g0, variable)
-                        if mapped is not None:
-                            s_axis, values_th, curve = mapped
-                            shown = (s_axis >= min(simulated) / 3) & (s_axis <= max(simulated) * 3)
-                            _theory_line(
-                                ax,
-                                theory,
-                                curve.isel(g=shown),
-                                x=s_axis[shown],
-                                color=color,
-                                ls=ls,
-                                lw=1.1,
-                                gid=f"theory_sigma2:{label}:{variable}:g{g0:g}",
-                            )
-            ax.set_xscale("log")
-            ax.set_yscale("log")
-            _plain_log_ticks(ax.xaxis)
-            _plain_log_ticks(ax.yaxis)
-            ax.set_xlabel(r"noise intensity $\sigma^2$")
-            ax.set_ylabel(r"$\mathrm{PR}/N$ (zero frequency)")
-            ax.set_title(f"{_name(label)}, N = {n}, against $\\sigma^2$")
+                    for key, (mean, se) in points.items():
+                        _points(
+                            ax,
+                            simulated,
+                            mean,
+                            se,
+                            marker=styles[key][1],
+                            color=color,
+                            gid=f"sim_sigma2:{label}:{kind}:{key}:g{g0:g}",
+                        )
+                    if theory is None or label not in theory.activation.values:
+                        continue
+                    mapped = {v: _collapse_curve(theory, label, g0, v, kind) for v in ("phi", "x")}
+                    if mapped["phi"] is None:
+                        continue
+                    s_axis = mapped["phi"][0]
+                    shown = (s_axis >= min(simulated) / 3) & (s_axis <= max(simulated) * 3)
+                    if quantity == "ratio":
+                        curves = {"ratio": mapped["x"][2] / mapped["phi"][2]}
+                    else:
+                        curves = {v: mapped[v][2] for v in ("phi", "x")}
+                    for key, curve in curves.items():
+                        _theory_line(
+                            ax,
+                            theory,
+                            curve.isel(g=shown),
+                            x=s_axis[shown],
+                            color=color,
+                            ls=styles[key][0],
+                            lw=1.1,
+                            gid=f"theory_sigma2:{label}:{kind}:{key}:g{g0:g}",
+                        )
+                ax.set_xscale("log")
+                _plain_log_ticks(ax.xaxis)
+                if row == 0:
+                    ax.set_title(rf"{_name(label)}, N = {n}, against $\sigma^2$")
+                if row == len(_IO_ROWS) - 1:
+                    ax.set_xlabel(r"noise intensity $\sigma^2$")
+        for row, (kind, quantity) in enumerate(_IO_ROWS):
+            for ax in axes[row]:
+                if quantity == "ratio":
+                    ax.axhline(1.0, color="0.6", lw=0.6, ls=":")
+                    ax.set_ylabel(r"$\mathrm{PR}_x/\mathrm{PR}_\phi$, equal time")
+                else:
+                    ax.set_yscale("log")
+                    ax.set_ylim(1e-3, 1.5)
+                    _plain_log_ticks(ax.yaxis)
+                    ax.set_ylabel(rf"$\mathrm{{PR}}/N$, {KIND_TITLES.get(kind, kind)}")
         handles = [
             _line_handle(r"output $\phi(x)$: theory", ls="-"),
             _line_handle(r"input $x$: theory", ls="--"),
@@ -1102,6 +1133,16 @@ def plot_input_vs_output_dimension(
                 mfc="white",
                 ls="none",
                 label=r"input $x$: simulation",
+            ),
+            Line2D(
+                [],
+                [],
+                color="0.3",
+                marker="D",
+                mfc="white",
+                ls="-",
+                lw=1.1,
+                label=r"ratio $\mathrm{PR}_x/\mathrm{PR}_\phi$ (theory, simulation)",
             ),
         ]
         handles += [Patch(color=c, label=rf"$\sigma^2$ = {s:g}") for s, c in sigma2_colors.items()]

@@ -270,7 +270,7 @@ def test_collapse_curve_maps_the_dense_g_axis_onto_sigma2():
 def test_input_vs_output_points_are_the_x_and_phi_means(simulations, theory):
     fig = plots.plot_input_vs_output_dimension(simulations, theory)
     for variable in ("x", "phi"):
-        _, y = _errorbar_points(fig, f"sim:tanh:{variable}:1")
+        _, y = _errorbar_points(fig, f"sim:tanh:zero_frequency:{variable}:1")
         expected = simulations.pr_over_n.sel(
             activation="tanh", N=40, sigma2=1.0, kind="zero_frequency", variable=variable
         )
