@@ -79,13 +79,17 @@ def _name(label) -> str:
 
 
 def _plain_log_ticks(axis) -> None:
-    """Plain-number tick labels on a log axis (0.01, 0.3, 3, not 3x10^0).
+    """Plain-number tick labels on a log axis (0.01, 0.3, 3, not 3x10^0); powers of ten
+    beyond 0.001..10^5 as 10^k.
 
     Major ticks always; minor ticks (2..9 x 10^k) only when the axis spans less than about one
     and a half decades, where matplotlib would otherwise print them in scientific notation.
     """
 
     def major(value, _):
+        exponent = np.log10(abs(value)) if value else 0.0
+        if (exponent < -3 or exponent >= 5) and np.isclose(exponent, round(exponent)):
+            return rf"$10^{{{round(exponent)}}}$"  # 1e+08 reads worse than 10^8
         return f"{value:g}"
 
     def minor(value, _):
@@ -972,6 +976,11 @@ def _io_values(simulations, activation, n, kind, quantity, **selection):
     }
 
 
+def _io_marker(style: dict, color: str) -> dict:
+    """Marker keywords of one quantity (``mfc: None`` means filled in the line colour)."""
+    return {key: (color if value is None else value) for key, value in style.items()}
+
+
 def plot_input_vs_output_dimension(
     simulations: xr.Dataset, theory: xr.Dataset | None = None
 ) -> plt.Figure:
@@ -997,6 +1006,9 @@ def plot_input_vs_output_dimension(
     g_fixed = sorted({float(min(g_grid, key=lambda v: abs(v - t))) for t in (0.6, 1.6)})
     g_colors = {g: PALETTE[(4 + i) % len(PALETTE)] for i, g in enumerate(g_fixed)}
     styles = {"phi": ("-", "o"), "x": ("--", "s"), "ratio": ("-", "D")}
+    # x and phi nearly coincide at zero frequency: phi large open circles, x small filled squares
+    # drawn on top, so that both stay visible
+    marker_style = {"phi": {"ms": 5.0}, "x": {"ms": 2.6, "mfc": None}, "ratio": {}}
     columns = max(1, len(activations) + (1 if powers else 0))
 
     def theory_curve(activation, kind, quantity, sigma2):
@@ -1036,6 +1048,7 @@ def plot_input_vs_output_dimension(
                             marker=marker,
                             color=color,
                             gid=f"sim:{activation}:{kind}:{key}:{sigma2:g}",
+                            **_io_marker(marker_style[key], color),
                         )
                     for key, curve in theory_curve(activation, kind, quantity, sigma2).items():
                         _theory_line(
@@ -1074,6 +1087,7 @@ def plot_input_vs_output_dimension(
                             marker=styles[key][1],
                             color=color,
                             gid=f"sim_sigma2:{label}:{kind}:{key}:g{g0:g}",
+                            **_io_marker(marker_style[key], color),
                         )
                     if theory is None or label not in theory.activation.values:
                         continue
@@ -1100,7 +1114,7 @@ def plot_input_vs_output_dimension(
                 ax.set_xscale("log")
                 _plain_log_ticks(ax.xaxis)
                 if row == 0:
-                    ax.set_title(rf"{_name(label)}, N = {n}, against $\sigma^2$")
+                    ax.set_title(rf"{_name(label)}: against $\sigma^2$")
                 if row == len(_IO_ROWS) - 1:
                     ax.set_xlabel(r"noise intensity $\sigma^2$")
         for row, (kind, quantity) in enumerate(_IO_ROWS):
@@ -1130,7 +1144,7 @@ def plot_input_vs_output_dimension(
                 [],
                 color="0.3",
                 marker="s",
-                mfc="white",
+                ms=2.6,
                 ls="none",
                 label=r"input $x$: simulation",
             ),
