@@ -9,6 +9,9 @@ min_version("9.0")
 configfile: "config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/theory.smk"
@@ -23,7 +26,6 @@ localrules:
     aggregate,
     theory,
     finite_size,
-    figure,
 
 
 rule all:

@@ -30,7 +30,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
-__all__ = ["ACTIVATION_NAMES", "DEFAULT_PARAMS", "Activation", "get_activation"]
+__all__ = [
+    "ACTIVATION_NAMES",
+    "DEFAULT_PARAMS",
+    "Activation",
+    "activation_from_label",
+    "display_name",
+    "get_activation",
+]
 
 ArrayFn = Callable[..., np.ndarray]
 
@@ -215,6 +222,24 @@ class Activation:
         parts = [self.name] + [f"{key}{value:.6g}" for key, value in self.params]
         return "-".join(parts)
 
+    @property
+    def display_name(self) -> str:
+        """Name a paper would print, for every figure legend and title: ``tanh``, ``linear``,
+        ``erf``, ``ReLU``, ``power, α = 0.5``, ``Padé [3/2] of tanh`` (the default a = 1/15,
+        b = 6/15) or ``Padé, a = 0.1, b = 0.5`` for other coefficients. See
+        :func:`display_name` for the same name from a stored ``label``."""
+        if self.name == "power":
+            return f"power, α = {self.kwargs['alpha']:.3g}"
+        if self.name == "pade":
+            a, b = self.kwargs["a"], self.kwargs["b"]
+            default = DEFAULT_PARAMS["pade"]
+            if math.isclose(a, default["a"], rel_tol=1e-5) and math.isclose(
+                b, default["b"], rel_tol=1e-5
+            ):
+                return "Padé [3/2] of tanh"
+            return f"Padé, a = {a:.3g}, b = {b:.3g}"
+        return _DISPLAY_NAMES.get(self.name, self.name)
+
     def phi(self, x: np.ndarray) -> np.ndarray:
         """phi(x)."""
         return self._spec.phi(x, **self.kwargs)
@@ -233,6 +258,39 @@ class Activation:
 
     def __str__(self) -> str:
         return self.label
+
+
+#: printed names of the activations without parameters (see Activation.display_name)
+_DISPLAY_NAMES = {"linear": "linear", "tanh": "tanh", "erf": "erf", "relu": "ReLU"}
+
+
+def activation_from_label(label: str) -> Activation:
+    """Inverse of :attr:`Activation.label`: ``"power-alpha0.5"`` -> power with alpha = 0.5.
+
+    Parameters are parsed as ``<key><value>`` after each ``-`` (the label's format); labels
+    round to 6 significant digits, so the parameters are those of the label, not more.
+    """
+    name, *parts = str(label).split("-")
+    if name not in _SPECS:
+        raise ValueError(f"unknown activation label {label!r}; allowed names: {ACTIVATION_NAMES}")
+    params = {}
+    for part in parts:
+        key = next((k for k in _SPECS[name].params if part.startswith(k)), None)
+        if key is None:
+            raise ValueError(f"activation label {label!r}: cannot parse parameter {part!r}")
+        params[key] = float(part[len(key) :])
+    return get_activation(name, **params)
+
+
+def display_name(label: str | Activation) -> str:
+    """The printed name of an activation or of its stored label (``"pade-a0.0666667-b0.4"`` ->
+    ``"Padé [3/2] of tanh"``), for figures; an unparseable label is returned unchanged."""
+    if isinstance(label, Activation):
+        return label.display_name
+    try:
+        return activation_from_label(label).display_name
+    except ValueError:
+        return str(label)
 
 
 def get_activation(name: str, **params: float) -> Activation:

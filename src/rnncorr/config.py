@@ -40,7 +40,9 @@ __all__ = [
     "check_settings",
     "config_key",
     "dense_g",
+    "activation_grid_values",
     "format_value",
+    "grid_activation_entries",
     "grid_cells",
     "load_config",
     "machine_memory_bytes",
@@ -231,6 +233,15 @@ def _check_semantics(config: dict[str, Any]) -> None:
             get_activation(entry["name"], **params)
         except ValueError as exc:
             raise ConfigError(f"invalid config key 'grid.activations[{index}]': {exc}") from None
+    for number, extra in enumerate(grid.get("extra", [])):
+        for index, entry in enumerate(extra.get("activations", [])):
+            params = {k: v for k, v in entry.items() if k != "name"}
+            try:
+                get_activation(entry["name"], **params)
+            except ValueError as exc:
+                raise ConfigError(
+                    f"invalid config key 'grid.extra[{number}].activations[{index}]': {exc}"
+                ) from None
     labels = [activation_from_entry(e).label for e in grid["activations"]]
     if len(set(labels)) != len(labels):
         raise ConfigError(
@@ -569,16 +580,50 @@ class Cell:
         return cls(activation, int(params["N"]), float(params["g"]), float(params["sigma2"]))
 
 
-def grid_cells(config: Mapping[str, Any]) -> list[Cell]:
-    """Every (activation, N, g, sigma2) cell of a validated config, in a fixed order."""
+def _sub_grids(config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The main grid and each ``grid.extra`` sub-grid, with missing keys taken from the main one.
+
+    ``grid.extra`` adds cells without multiplying the whole product: e.g. two more sigma2 for
+    the power law at the largest N only (the collapse of docs/science.md §5), at a fraction of
+    the cost of a third sigma2 for every activation and N.
+    """
     grid = config["grid"]
-    return [
-        Cell(activation_from_entry(entry), int(n), float(g), float(s2))
-        for entry in grid["activations"]
-        for n in grid["N"]
-        for g in grid["g"]
-        for s2 in grid["sigma2"]
+    keys = ("activations", "N", "g", "sigma2")
+    main = {key: grid[key] for key in keys}
+    return [main] + [
+        {key: extra.get(key, main[key]) for key in keys} for extra in grid.get("extra", [])
     ]
+
+
+def grid_cells(config: Mapping[str, Any]) -> list[Cell]:
+    """Every (activation, N, g, sigma2) cell of a validated config, in a fixed order: the full
+    product of ``grid``, then the cells of each ``grid.extra`` sub-grid not already listed."""
+    cells: dict[str, Cell] = {}
+    for sub in _sub_grids(config):
+        for entry in sub["activations"]:
+            for n in sub["N"]:
+                for g in sub["g"]:
+                    for s2 in sub["sigma2"]:
+                        cell = Cell(activation_from_entry(entry), int(n), float(g), float(s2))
+                        cells.setdefault(cell.path, cell)
+    return list(cells.values())
+
+
+def grid_activation_entries(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """{activation label: config entry} of every activation with a cell (grid and grid.extra)."""
+    entries: dict[str, dict[str, Any]] = {}
+    for sub in _sub_grids(config):
+        for entry in sub["activations"]:
+            entries.setdefault(activation_from_entry(entry).label, dict(entry))
+    return entries
+
+
+def activation_grid_values(config: Mapping[str, Any], label: str, key: str) -> list[float]:
+    """Sorted distinct ``g`` or ``sigma2`` values of the cells of one activation (by label)."""
+    values = {
+        float(getattr(cell, key)) for cell in grid_cells(config) if cell.activation.label == label
+    }
+    return sorted(values)
 
 
 def dense_g(config: Mapping[str, Any]) -> list[float]:
@@ -588,5 +633,6 @@ def dense_g(config: Mapping[str, Any]) -> list[float]:
     dense = config["theory"]["g_dense"]
     values = np.linspace(dense["start"], dense["stop"], dense["num"])
     return sorted(
-        {float(format_value(v)) for v in values} | {float(g) for g in config["grid"]["g"]}
+        {float(format_value(v)) for v in values}
+        | {float(g) for sub in _sub_grids(config) for g in sub["g"]}
     )

@@ -121,6 +121,7 @@ REASON_CODES: tuple[tuple[str, str], ...] = (
     ("dmft_not_converged", "the DMFT did not converge (equal-time statistics NaN)"),
     ("trivial_state", "g = sigma2 = 0: x = 0"),
     ("other", "another reason (see rnncorr theory for the point)"),
+    ("not_computed", "not solved: this activation has no cell at this sigma2 (grid.extra)"),
 )
 
 
@@ -436,7 +437,11 @@ def aggregate_cells(
     # (NaN), so that combining does not broadcast the statistics over a ragged mode axis
     modes = np.arange(max(dataset.sizes["mode"] for dataset in datasets))
     datasets = [dataset.reindex(mode=modes) for dataset in datasets]
-    combined = xr.combine_by_coords(datasets, combine_attrs="drop", join="outer")
+    try:
+        combined = xr.combine_by_coords(datasets, combine_attrs="drop", join="outer")
+    except ValueError:
+        # grid.extra cells do not fill a hypercube: merge instead, NaN where no cell was run
+        combined = xr.merge(datasets, join="outer", compat="no_conflicts", combine_attrs="drop")
     for name, attrs in variable_attrs.items():
         combined[name].attrs = attrs
     combined = activation_coordinates(combined, params)
@@ -579,6 +584,23 @@ def theory_dataset(
     )
 
 
+def _reindex_sigma2(dataset: xr.Dataset, sigma2: list[float]) -> xr.Dataset:
+    """A theory dataset on a wider sigma2 axis: NaN, valid 0 and reason "not_computed" there."""
+    fill: dict[str, Any] = {}
+    for name, variable in dataset.data_vars.items():
+        if "sigma2" not in variable.dims:
+            continue
+        if variable.dtype.kind in "USO":
+            fill[name] = "not_computed"
+        elif name == "reason":  # int8 codes
+            fill[name] = encode_reasons(["not_computed"])[0]
+        elif variable.dtype.kind in "iub":
+            fill[name] = 0
+        else:
+            fill[name] = np.nan
+    return dataset.reindex(sigma2=sigma2, fill_value=fill)
+
+
 def merge_theory(paths: Sequence[str | Path]) -> xr.Dataset:
     """Concatenate per-activation theory files along ``activation``, with fresh provenance."""
     datasets = []
@@ -586,6 +608,11 @@ def merge_theory(paths: Sequence[str | Path]) -> xr.Dataset:
         with xr.open_dataset(path, engine="netcdf4") as opened:
             # on-disk encodings (e.g. a <U6 string width) must not leak into the merged file
             datasets.append(opened.load().drop_encoding())
+    # activations may be solved at different sigma2 (grid.extra): the union, NaN elsewhere,
+    # with reason "not_computed" so that no reader takes the gap for a failure of the theory
+    sigma2 = sorted({float(s) for dataset in datasets for s in dataset.sigma2.values})
+    if any(dataset.sizes["sigma2"] != len(sigma2) for dataset in datasets):
+        datasets = [_reindex_sigma2(dataset, sigma2) for dataset in datasets]
     # concat keeps the variables' attributes (those of the first file); only the global
     # attributes are renewed, keeping the settings, config and seed of the per-activation files
     merged = xr.concat(datasets, dim="activation", combine_attrs="drop")

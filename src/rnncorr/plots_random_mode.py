@@ -24,7 +24,16 @@ from matplotlib.lines import Line2D
 
 from rnncorr.connectivity import singular_value_participation
 from rnncorr.estimators import mean_and_standard_error
-from rnncorr.plots import PALETTE, _points, _style, draw_figure, save_figure
+from rnncorr.plots import (
+    PALETTE,
+    _legend_outside,
+    _name,
+    _plain_log_ticks,
+    _points,
+    _style,
+    draw_figure,
+    save_figure,
+)
 
 __all__ = ["RANDOM_MODE_FIGURES", "make_random_mode_figure", "plot_random_mode_pr", "save_figure"]
 
@@ -56,7 +65,7 @@ def plot_random_mode_pr(ds: xr.Dataset) -> plt.Figure:
         fig, axes = plt.subplots(
             len(s_values),
             len(_PANELS) + 1,
-            figsize=(2.6 * (len(_PANELS) + 1), 2.5 * len(s_values)),
+            figsize=(2.6 * (len(_PANELS) + 1), 2.5 * len(s_values) + 0.7),
             squeeze=False,
             constrained_layout=True,
         )
@@ -87,6 +96,8 @@ def plot_random_mode_pr(ds: xr.Dataset) -> plt.Figure:
                         )
                 ax.set_xscale("log")
                 ax.set_yscale("log")
+                _plain_log_ticks(ax.xaxis)
+                _plain_log_ticks(ax.yaxis)
                 ax.set_xlabel(r"effective rank $\alpha\,\mathrm{PR}_D$")
                 ax.set_ylabel(r"$\mathrm{PR}/N$")
                 ax.set_title(f"{title}" + (f", $\\sigma^2={s2:g}$" if len(s_values) > 1 else ""))
@@ -95,7 +106,7 @@ def plot_random_mode_pr(ds: xr.Dataset) -> plt.Figure:
                 ax.set_visible(False)
                 continue
             x = line
-            ax.plot(x, x / (1 + 2 * x), color="0.2", lw=1.2, label=r"$x/(1+2x)$", gid="theory:sv")
+            ax.plot(x, x / (1 + 2 * x), color="0.2", lw=1.2, gid="theory:sv")
             if "sv_participation" in ds:
                 sv = ds.sv_participation.isel(g_eff=0, sigma2=0).transpose(
                     "connectivity", "realization"
@@ -106,28 +117,46 @@ def plot_random_mode_pr(ds: xr.Dataset) -> plt.Figure:
                     ranks,
                     mean,
                     se,
-                    color=PALETTE[0],
-                    label=f"sampled J (N = {n})",
+                    color="0.2",
                     gid="sim:sv",
                 )
             ax.axhline(singular_value_participation(1e12, 1.0), color="0.5", lw=0.7, ls="--")
             ax.set_xscale("log")
+            _plain_log_ticks(ax.xaxis)
             ax.set_xlabel(r"$x = \alpha\,\mathrm{PR}_D$")
             ax.set_ylabel(r"$(\sum s^2)^2 / (N \sum s^4)$")
-            ax.set_title("singular values of $J$")
-            ax.legend(frameon=False, loc="upper left")
+            ax.set_title("singular values of $J$ (black)")
         handles = [
             Line2D([], [], color=colors[g], lw=1.2, label=f"$g_{{eff}} = {g:g}$") for g in g_values
         ]
         handles += [
             Line2D([], [], color="0.3", lw=0.7, ls="--", label="iid (rank $\\to\\infty$)"),
             Line2D([], [], color="0.3", lw=0.7, ls=":", label=r"$K\,\alpha\,\mathrm{PR}_D$"),
+            Line2D([], [], color="0.3", lw=1.2, label="large-N theory (RM-PR)"),
             Line2D(
-                [], [], color="0.3", ls="none", marker="o", mfc="white", ms=3.5, label="simulation"
+                [],
+                [],
+                color="0.3",
+                ls="none",
+                marker="o",
+                mfc="white",
+                ms=3.5,
+                label="simulation (mean ± s.e. over J)",
+            ),
+            Line2D([], [], color="0.2", lw=1.2, label=r"singular values: $x/(1+2x)$"),
+            Line2D(
+                [],
+                [],
+                color="0.2",
+                ls="none",
+                marker="o",
+                mfc="white",
+                ms=3.5,
+                label=f"singular values of sampled J (N = {n})",
             ),
         ]
-        axes[0, 0].legend(handles=handles, frameon=False, loc="lower right")
-        act = ds.attrs.get("activation", "")
+        _legend_outside(fig, handles, ncols=4)
+        act = _name(ds.attrs.get("activation", ""))
         fig.suptitle(f"random-mode connectivity, {act}" + (f", N = {n}" if n else ""))
     return fig
 

@@ -24,7 +24,16 @@ from matplotlib.colors import ListedColormap
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from rnncorr.plots import MARKERS, PALETTE, _colors, _style, draw_figure, save_figure
+from rnncorr.plots import (
+    MARKERS,
+    PALETTE,
+    _colors,
+    _legend_outside,
+    _name,
+    _style,
+    draw_figure,
+    save_figure,
+)
 from rnncorr.trained import STATUSES
 
 __all__ = [
@@ -38,7 +47,7 @@ __all__ = [
 
 #: one colour per entry of rnncorr.trained.STATUSES (stable, marginal, unstable, lost, not found)
 STATUS_COLORS = ("#0072B2", "#009E73", "#D55E00", "#E69F00", "#BBBBBB")
-_RELU_NOTE = r"relu: $\lambda_z = 0$ exactly (marginal line attractor)"
+_RELU_NOTE = r"ReLU: $\lambda_z = 0$ exactly (marginal line attractor)"
 
 
 def _is_relu(label: str) -> bool:
@@ -66,7 +75,7 @@ def plot_trained_lambda(trained: xr.Dataset) -> plt.Figure:
         fig, axes = plt.subplots(
             1,
             1 + len(activations),
-            figsize=(3.0 * (1 + len(activations)), 2.9),
+            figsize=(3.0 * (1 + len(activations)), 3.9),
             squeeze=False,
             constrained_layout=True,
         )
@@ -85,7 +94,7 @@ def plot_trained_lambda(trained: xr.Dataset) -> plt.Figure:
                 marker=marker,
                 ms=4,
                 color=colors[act],
-                label=f"{act}: outlier",
+                label=f"{_name(act)}: outlier of the Jacobian",
                 gid=f"outlier:{act}",
             )
             ax.plot(
@@ -96,7 +105,7 @@ def plot_trained_lambda(trained: xr.Dataset) -> plt.Figure:
                 ms=6,
                 mfc="none",
                 color=colors[act],
-                label=f"{act}: relaxation of z",
+                label=f"{_name(act)}: relaxation rate of z",
                 gid=f"relax:{act}",
             )
             ax.plot(
@@ -126,8 +135,20 @@ def plot_trained_lambda(trained: xr.Dataset) -> plt.Figure:
         ax.set_ylim(lo, hi)
         ax.set_xlabel(r"predicted $\lambda_z$ (mean field)")
         ax.set_ylabel(r"measured $\lambda_z$")
-        ax.set_title(f"N = {int(trained.N)}; grey: outlier inside the bulk")
-        ax.legend(frameon=False, loc="lower right")
+        ax.set_title(f"all activations, N = {int(trained.N)}")
+        handles = list(ax.get_legend_handles_labels()[0])
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="none",
+                marker="o",
+                mfc="none",
+                color="0.6",
+                label="grey: predicted outlier inside the bulk (relaxation shows the bulk edge)",
+            )
+        )
+        handles.append(Line2D([], [], color="0.3", lw=0.8, ls="--", label="measured = predicted"))
         for col, act in enumerate(activations, start=1):
             ax = axes[0, col]
             sub = trained.sel(activation=act)
@@ -160,8 +181,24 @@ def plot_trained_lambda(trained: xr.Dataset) -> plt.Figure:
             ax.axhline(-1.0, color="0.7", lw=0.6)
             ax.set_xlabel("target A")
             ax.set_ylabel(r"$\lambda_z$")
-            ax.set_title(f"{act}: lines theory, markers outlier")
-        axes[0, 1].legend(frameon=False, loc="best", ncols=1)
+            ax.set_title(f"{_name(act)}: $\\lambda_z$ against the target")
+        handles += [
+            Line2D([], [], color=c, lw=1.2, label=f"g = {g:g}: mean-field theory")
+            for g, c in g_colors.items()
+        ]
+        handles += [
+            Line2D(
+                [],
+                [],
+                ls="none",
+                marker=MARKERS[k % len(MARKERS)],
+                mfc="white",
+                color="0.3",
+                label=f"outlier of the Jacobian, seed {int(seed)}",
+            )
+            for k, seed in enumerate(trained.seed.values)
+        ]
+        _legend_outside(fig, handles, ncols=3)
     return fig
 
 
@@ -240,7 +277,7 @@ def plot_trained_map(trained: xr.Dataset) -> plt.Figure:
             ax.set_ylim(_edges(amps)[[0, -1]])
             ax.set_xlabel(r"coupling $g$")
             ax.set_ylabel("target A")
-            title = act + (r": $\lambda_z = 0$, line attractor" if _is_relu(act) else "")
+            title = _name(act) + (r": $\lambda_z = 0$, line attractor" if _is_relu(act) else "")
             ax.set_title(title)
         handles = [
             Patch(color=c, alpha=0.55, label=s.replace("_", " "))
@@ -251,9 +288,7 @@ def plot_trained_map(trained: xr.Dataset) -> plt.Figure:
             Line2D([], [], ls="none", marker="x", color="k", label="predicted failure"),
             Line2D([], [], color="k", lw=1.2, label=r"bulk: $g^2\langle\phi'^2\rangle = 1$"),
         ]
-        axes[0, -1].legend(
-            handles=handles, frameon=False, loc="center left", bbox_to_anchor=(1.02, 0.5)
-        )
+        _legend_outside(fig, handles, loc="right")
     return fig
 
 

@@ -85,7 +85,7 @@ def test_defaults_are_filled_in():
         (("simulation", "device"), "tpu", "simulation.device", "cuda (default"),
         (("seed",), 1.5, "seed", "integer >= 0"),
         (("seed",), -1, "seed", "integer >= 0"),
-        (("grid", "bogus"), 1, "grid", "keys N, activations, g, sigma2"),
+        (("grid", "bogus"), 1, "grid", "keys N, activations, extra, g, sigma2"),
     ],
 )
 def test_bad_config_names_key_and_allowed_values(path, value, key, allowed):
@@ -126,3 +126,47 @@ def test_backend_is_stored_only_when_not_numpy():
     stored = torch_settings.as_dict()
     assert (stored["backend"], stored["device"]) == ("torch", "cuda")
     assert SimulationSettings(**stored) == torch_settings
+
+
+def test_grid_extra_adds_cells_without_the_full_product():
+    """grid.extra: more sigma2 for one activation at one N, not for the whole grid."""
+    from rnncorr.config import activation_grid_values, grid_activation_entries, grid_cells
+
+    config = load_config(
+        {
+            "grid": {
+                "N": [20, 40],
+                "g": [0.5, 1.0],
+                "sigma2": [1.0],
+                "activations": [{"name": "tanh"}, {"name": "power", "alpha": 0.5}],
+                "extra": [
+                    {
+                        "activations": [{"name": "power", "alpha": 0.5}],
+                        "N": [40],
+                        "sigma2": [0.25, 1.0],  # 1.0 duplicates main-grid cells: run once
+                    }
+                ],
+            }
+        }
+    )
+    paths = [cell.path for cell in grid_cells(config)]
+    assert len(paths) == len(set(paths)) == 2 * 2 * 2 + 2  # full product + two new cells
+    assert "power-alpha0.5/N40/g1_sigma2_0.25" in paths
+    assert "power-alpha0.5/N20/g1_sigma2_0.25" not in paths
+    assert activation_grid_values(config, "power-alpha0.5", "sigma2") == [0.25, 1.0]
+    assert activation_grid_values(config, "tanh", "sigma2") == [1.0]
+    assert list(grid_activation_entries(config)) == ["tanh", "power-alpha0.5"]
+
+
+def test_grid_extra_activation_is_checked():
+    config = {
+        "grid": {
+            "N": [20],
+            "g": [0.5],
+            "sigma2": [1.0],
+            "activations": [{"name": "tanh"}],
+            "extra": [{"activations": [{"name": "power", "alpha": 1.5}]}],
+        }
+    }
+    with pytest.raises(ConfigError, match=r"grid.extra\[0\].activations\[0\]"):
+        load_config(config)

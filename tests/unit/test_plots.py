@@ -11,6 +11,12 @@ KINDS = ["zero_frequency", "equal_time"]
 VARIABLES = ["x", "phi"]
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plots.plt.close("all")
+
+
 @pytest.fixture
 def simulations(rng):
     acts = ["linear", "tanh", "power-alpha0.5"]
@@ -48,6 +54,13 @@ def theory(simulations):
     data["p_0"] = (("activation", "g", "sigma2", "variable"), np.full((3, g.size, 2, 2), -0.5))
     data["g_eff"] = (dims[:3], np.broadcast_to(0.5 * g[None, :, None], shape[:3]).copy())
     data["valid"] = (dims[:3], np.ones(shape[:3], dtype=np.int8))
+    reason = np.full(shape[:3], "", dtype=object)
+    # the linear network has no stationary state beyond g = 1: a gap that is science
+    linear_beyond = g >= 1
+    data["pr_over_n"][1][0, linear_beyond] = np.nan
+    reason[0, linear_beyond] = "no_stationary_state: linear at g >= 1"
+    data["valid"][1][0, linear_beyond] = 0
+    data["reason"] = (dims[:3], reason.astype(str))
     coords = {
         "activation": simulations.activation.values,
         "g": g,
@@ -113,7 +126,7 @@ def test_spectrum_histogram_uses_one_simulated_network(simulations, theory):
 
 def test_power_collapse_maps_g_to_the_collapse_variable(simulations, theory):
     fig = plots.plot_power_collapse(simulations, theory)
-    x, _ = _errorbar_points(fig, "sim:power-alpha0.5:1.0")
+    x, _ = _errorbar_points(fig, "sim:power-alpha0.5:1")
     np.testing.assert_allclose(x, 1.0 * simulations.g.values ** (-2 / (1 - 0.5)))
     limit = _by_gid(fig, "limit:power-alpha0.5").get_ydata()[0]
     assert 0 < limit < 1
@@ -143,3 +156,125 @@ def test_estimator_noise_keeps_the_mean_and_broadens_the_spectrum():
     noisy = plots.with_estimator_noise(population, settings, seed=1)
     assert noisy.mean() == pytest.approx(population.mean(), rel=0.03)
     assert noisy.std() > population.std()
+
+
+@pytest.mark.parametrize("name", list(plots.FIGURES))
+def test_every_figure_passes_the_referee_checks(simulations, theory, name):
+    """No file labels, no legend on a data axes, no theory gap that is a numerical failure."""
+    fig = plots.FIGURES[name](simulations, theory)
+    assert plots.figure_problems(fig) == []
+    texts = " ".join(t.get_text() for t in fig.findobj(plots.plt.Text))
+    if name != "power_collapse":
+        assert "tanh" in texts
+    if name in ("power_collapse", "input_vs_output_dimension", "pr_vs_g"):
+        assert "power, α = 0.5" in texts
+
+
+def test_figure_problems_finds_file_labels_legends_on_data_and_numerical_gaps(theory):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1, 2], [0, 1, 2], label="power-alpha0.5")
+    ax.legend(loc="upper left")
+    found = plots.figure_problems(fig)
+    assert any("file label" in p for p in found)
+    assert any("overlaps" in p for p in found)
+
+    broken = theory.copy(deep=True)
+    broken["pr_over_n"][1, 10] = np.nan  # tanh, one g: the DMFT gave up
+    reason = broken.reason.values.astype(object)
+    reason[1, 10, :] = "dmft_not_converged (equal-time statistics are NaN): residual 1e-5"
+    broken["reason"] = (broken.reason.dims, reason.astype(str))
+    fig = plots.plot_pr_vs_g(plots_simulations_like(broken), broken)
+    assert any("dmft_not_converged" in p for p in plots.figure_problems(fig))
+
+
+def plots_simulations_like(theory):
+    """A minimal simulation dataset on the theory's activations (for drawing theory lines)."""
+    dims = ("activation", "N", "g", "sigma2", "realization", "kind", "variable")
+    shape = (theory.sizes["activation"], 1, 2, theory.sizes["sigma2"], 2, 2, 2)
+    values = np.full(shape, 0.5)
+    data = {s: (dims, values.copy()) for s in ("a", "cbar", "nc2", "pr_over_n")}
+    data["diverged"] = (dims[:5], np.zeros(shape[:5], dtype=np.int8))
+    coords = {
+        "activation": theory.activation.values,
+        "N": [50],
+        "g": [0.3, 0.6],
+        "sigma2": theory.sigma2.values,
+        "realization": [0, 1],
+        "kind": KINDS,
+        "variable": VARIABLES,
+    }
+    return xr.Dataset(data, coords=coords)
+
+
+def test_integer_reason_codes_are_decoded(theory):
+    """theory.nc may store reason as integer codes with CF flag attributes: same decision."""
+    codes = xr.where(theory.reason == "", 0, 1).astype(np.int8)
+    codes.attrs = {
+        "flag_values": [0, 1, 2],
+        "flag_meanings": "ok no_stationary_state dmft_not_converged",
+    }
+    coded = theory.assign(reason=codes)
+    decoded = plots.theory_reasons(coded)
+    assert set(np.unique(decoded.values)) == {"ok", "no_stationary_state"}
+    assert plots.numerical_failure("dmft_not_converged: x") and not plots.numerical_failure(
+        "no_stationary_state"
+    )
+
+
+def test_display_names_come_from_the_activations_module():
+    from rnncorr.activations import display_name, get_activation
+
+    assert display_name("power-alpha0.5") == "power, α = 0.5"
+    assert display_name("pade-a0.0666667-b0.4") == "Padé [3/2] of tanh"
+    assert display_name(get_activation("pade", a=0.1, b=0.5)) == "Padé, a = 0.1, b = 0.5"
+    assert [display_name(n) for n in ("tanh", "linear", "erf", "relu")] == [
+        "tanh",
+        "linear",
+        "erf",
+        "ReLU",
+    ]
+    for name in ("linear", "tanh", "erf", "power", "pade", "relu"):
+        activation = get_activation(name)
+        assert display_name(activation.label) == activation.display_name
+
+
+def test_collapse_curve_maps_the_dense_g_axis_onto_sigma2():
+    """A theory that depends on (g, sigma2) only through u = sigma2 g^-4 (alpha = 1/2): the
+    curve at fixed g0 against sigma2 must be f(sigma2 g0^-4) exactly."""
+    g = np.linspace(0.1, 3.0, 50)
+    sigma2 = [0.25, 1.0]
+
+    def f(u):
+        return u / (1 + u)
+
+    values = np.stack([f(s * g**-4.0) for s in sigma2], axis=-1)  # (g, sigma2)
+    values = np.broadcast_to(values[None, :, :, None, None], (1, g.size, 2, 2, 2)).copy()
+    dims = ("activation", "g", "sigma2", "kind", "variable")
+    theory = xr.Dataset(
+        {"pr_over_n": (dims, values)},
+        coords={
+            "activation": ["power-alpha0.5"],
+            "g": g,
+            "sigma2": sigma2,
+            "kind": KINDS,
+            "variable": VARIABLES,
+        },
+    )
+    s_axis, curve, _ = plots._collapse_curve(theory, "power-alpha0.5", 1.2, "phi")
+    np.testing.assert_allclose(curve, f(s_axis * 1.2**-4.0), rtol=1e-12)
+    assert np.all(np.diff(s_axis) > 0)
+
+
+def test_input_vs_output_points_are_the_x_and_phi_means(simulations, theory):
+    fig = plots.plot_input_vs_output_dimension(simulations, theory)
+    for variable in ("x", "phi"):
+        _, y = _errorbar_points(fig, f"sim:tanh:zero_frequency:{variable}:1")
+        expected = simulations.pr_over_n.sel(
+            activation="tanh", N=40, sigma2=1.0, kind="zero_frequency", variable=variable
+        )
+        mean, _ = mean_and_standard_error(expected.transpose("g", "realization").values, axis=1)
+        np.testing.assert_allclose(y, mean)
+    # the linear network has x = phi: no panel of its own
+    assert not any("linear" in ax.get_title() for ax in fig.axes)

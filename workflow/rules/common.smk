@@ -4,7 +4,9 @@ import json
 from rnncorr.config import (
     ConfigError,
     activation_from_entry,
+    activation_grid_values,
     dense_g,
+    grid_activation_entries,
     grid_cells,
     load_config,
     memory_estimate_bytes,
@@ -20,9 +22,8 @@ except ConfigError as error:
 RESULTS = CONFIG["results"]
 SETTINGS = simulation_settings(CONFIG)
 CELLS = {cell.path: cell for cell in grid_cells(CONFIG)}
-ACTIVATION_ENTRIES = {
-    activation_from_entry(entry).label: entry for entry in CONFIG["grid"]["activations"]
-}
+# every activation with a cell, grid.extra included (one theory job each)
+ACTIVATION_ENTRIES = grid_activation_entries(CONFIG)
 ACTIVATION_LABELS = list(ACTIVATION_ENTRIES)
 
 

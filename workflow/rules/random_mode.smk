@@ -147,22 +147,26 @@ rule random_mode_aggregate:
         "../scripts/random_mode_aggregate.py"
 
 
-rule random_mode_figure:
-    """Figures of the random-mode branch (rnncorr.plots_random_mode)."""
-    input:
-        nc=f"{RESULTS}/random_mode/random_mode.nc",
-    output:
-        pdf=f"{RESULTS}/figures/{{rmfigure}}.pdf",
-        png=f"{RESULTS}/figures/{{rmfigure}}.png",
-    wildcard_constraints:
-        rmfigure="|".join(RANDOM_MODE_FIGURES),
-    log:
-        "logs/random_mode_figure/{rmfigure}.log",
-    benchmark:
-        "logs/benchmarks/random_mode_figure/{rmfigure}.tsv"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    script:
-        "../scripts/random_mode_figure.py"
+for _rmfigure in RANDOM_MODE_FIGURES:
+
+    rule:
+        """Figures of the random-mode branch (rnncorr.plots_random_mode)."""
+        name:
+            f"random_mode_figure_{_rmfigure}"
+        input:
+            nc=f"{RESULTS}/random_mode/random_mode.nc",
+        output:
+            pdf=f"{RESULTS}/figures/{_rmfigure}.pdf",
+            png=figure_png(_rmfigure),
+        params:
+            figure=_rmfigure,
+        log:
+            f"logs/random_mode_figure/{_rmfigure}.log",
+        benchmark:
+            f"logs/benchmarks/random_mode_figure/{_rmfigure}.tsv"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        script:
+            "../scripts/random_mode_figure.py"

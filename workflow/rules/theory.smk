@@ -6,9 +6,10 @@ rule theory_activation:
         nc=f"{RESULTS}/theory/{{activation}}.nc",
     params:
         g=dense_g(CONFIG),
-        sigma2=CONFIG["grid"]["sigma2"],
+        # the sigma2 of this activation's cells (grid.extra may add some for one activation)
+        sigma2=lambda wildcards: activation_grid_values(CONFIG, wildcards.activation, "sigma2"),
         activation=lambda wildcards: ACTIVATION_ENTRIES[wildcards.activation],
-        site_g=CONFIG["grid"]["g"],
+        site_g=lambda wildcards: activation_grid_values(CONFIG, wildcards.activation, "g"),
         site_term=CONFIG["theory"]["site_term"],
         seed=CONFIG["seed"],
     wildcard_constraints:

@@ -91,27 +91,26 @@ rule trained_aggregate:
         "../scripts/trained_aggregate.py"
 
 
-rule trained_figure:
-    """Figures of the trained branch (rnncorr.plots_trained)."""
-    input:
-        nc=f"{RESULTS}/trained/trained.nc",
-    output:
-        pdf=report(
-            f"{RESULTS}/figures/{{tfigure}}.pdf",
-            caption="../report/trained_figure.rst",
-            category="Figures",
-            subcategory="{tfigure}",
-        ),
-        png=f"{RESULTS}/figures/{{tfigure}}.png",
-    wildcard_constraints:
-        tfigure="|".join(TRAINED_FIGURES),
-    log:
-        "logs/trained_figure/{tfigure}.log",
-    benchmark:
-        "logs/benchmarks/trained_figure/{tfigure}.tsv"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    script:
-        "../scripts/trained_figure.py"
+for _tfigure in TRAINED_FIGURES:
+
+    rule:
+        """Figures of the trained branch (rnncorr.plots_trained)."""
+        name:
+            f"trained_figure_{_tfigure}"
+        input:
+            nc=f"{RESULTS}/trained/trained.nc",
+        output:
+            pdf=f"{RESULTS}/figures/{_tfigure}.pdf",
+            png=figure_png(_tfigure),
+        params:
+            figure=_tfigure,
+        log:
+            f"logs/trained_figure/{_tfigure}.log",
+        benchmark:
+            f"logs/benchmarks/trained_figure/{_tfigure}.tsv"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        script:
+            "../scripts/trained_figure.py"

@@ -5,7 +5,7 @@ from rnncorr.cli import log_to
 
 log_to(snakemake.log[0])
 figure = plots.make_figure(
-    snakemake.wildcards.figure, snakemake.input.simulations, snakemake.input.theory
+    snakemake.params.figure, snakemake.input.simulations, snakemake.input.theory
 )
 for path in snakemake.output:
     plots.save_figure(figure, path)
