@@ -37,7 +37,6 @@ from rnncorr.theory._dmft import (
     LagSolution,
     Noise,
     decay_rate,
-    homogeneity,
     lag_grid,
     lag_statistics,
     newton_particle_guess,
@@ -174,7 +173,7 @@ def solve_chaos_autocorrelation(
     u = lag_grid((CHAOS_DECAYS + 10.0) / kappa, du)
     guess = newton_particle_guess(table, g, 0.0, u)
     sol = solve_lag_equation(
-        table.f, table.df, g, np.zeros_like(u), u, guess, kernel="spectral", **homogeneity(table)
+        table.f, table.df, g, np.zeros_like(u), u, guess, kernel="spectral", pair=table
     )
     return sol, s0
 

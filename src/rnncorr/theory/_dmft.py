@@ -84,7 +84,6 @@ __all__ = [
     "richardson_weights",
     "require_converged",
     "solve_lag_equation",
-    "homogeneity",
     "solve_white_noise",
     "spectrum",
     "trace_moments",
@@ -122,6 +121,10 @@ class PairTable:
     """Spline of F(c) = <phi(x) phi(y)>_c, Var x = Var y = ``var``, on c in [-var, var].
 
     ``f(c)`` and ``df(c)`` = F'(c) = <phi'(x) phi'(y)>_c (Price's theorem, through the spline).
+    ``at(c, v)`` gives F(c; v) and its partial derivatives for a variance v near ``var``
+    (quadratic interpolation in v between splines in rho = c/v at v_k = var (1 + k VAR_STEP),
+    k = -1, 0, 1): the lag solver evaluates F at the variance of its own solution,
+    v = Delta(u = 0) (docs/NUMERICS.md#power-law-dmft, "variance").
     """
 
     var: float
@@ -129,6 +132,7 @@ class PairTable:
     values: np.ndarray
     _spline: Any = field(repr=False)
     _dspline: Any = field(repr=False)
+    _family: tuple = field(default=(), repr=False)
 
     def f(self, c: np.ndarray) -> np.ndarray:
         """F(c)."""
@@ -137,6 +141,38 @@ class PairTable:
     def df(self, c: np.ndarray) -> np.ndarray:
         """F'(c) (the spline's derivative)."""
         return self._dspline(c)
+
+    def at(self, c: np.ndarray, v: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        r"""F(c; v), dF/dc and dF/dv at variance v, |c| <= v (rho = c/v clipped to [-1, 1]).
+
+            F(c; v) = sum_k L_k(v) Ft_k(c/v),  Ft_k(rho) = F(rho v_k; v_k)  (spline in rho)
+            dF/dc   = sum_k L_k(v) Ft_k'(rho) / v
+            dF/dv   = sum_k L_k'(v) Ft_k(rho) - rho/v sum_k L_k(v) Ft_k'(rho)
+
+        L_k: quadratic Lagrange weights on v_k = var (1 + k h), k = -1, 0, 1, h = VAR_STEP.
+        Interpolation error ~ |v/var - 1| h^2 F_vvv var^3 / 6, i.e. O(du^2) h^2 (the grid's
+        Delta(0) differs from var by O(du^2)), removed with the du^2 term by Richardson.
+        """
+        if not self._family:
+            raise ValueError("PairTable.at: table built without a variance family")
+        rho = np.clip(np.asarray(c, dtype=float) / v, -1.0, 1.0)
+        h = self._family[0]
+        t = (v / self.var - 1.0) / h
+        lag = (0.5 * t * (t - 1.0), 1.0 - t * t, 0.5 * t * (t + 1.0))
+        dlag = ((t - 0.5) / (h * self.var), -2.0 * t / (h * self.var), (t + 0.5) / (h * self.var))
+        val = np.zeros_like(rho)
+        dval = np.zeros_like(rho)
+        dv = np.zeros_like(rho)
+        for weight, dweight, (spline, dspline) in zip(lag, dlag, self._family[1], strict=True):
+            fk = spline(rho)
+            val += weight * fk
+            dval += weight * dspline(rho)
+            dv += dweight * fk
+        return val, dval / v, dv - rho / v * dval
+
+
+#: relative variance step of the F family of ``PairTable.at``
+VAR_STEP: float = 5e-3
 
 
 @dataclass(frozen=True)
@@ -154,8 +190,9 @@ class PowerPair:
     (alpha < 1/2) or -log(1 - rho^2) (alpha = 1/2), which a cubic spline cannot follow. F is
     homogeneous, F(c; v) = v^alpha F(c/v; 1) (``degree`` = alpha), so the lag solver can use the
     variance of its own solution, v = Delta(u = 0), and never evaluates F beyond rho = 1, where it
-    does not exist (``solve_lag_equation(degree=...)``). Outside [-1, 1] rho is clipped; F' is
-    evaluated at |rho| <= 1 - RHO_EPS (finite; the solver never needs F' at rho = 1).
+    does not exist (``solve_lag_equation(pair=...)``, ``PowerPair.at``). Outside [-1, 1] rho
+    is clipped; F' is evaluated at |rho| <= 1 - RHO_EPS (finite; at rho = 1 the solver needs
+    only the total derivative d F(v; v)/dv = alpha F(v; v)/v).
     """
 
     var: float
@@ -176,9 +213,22 @@ class PowerPair:
         rho = np.clip(np.asarray(c, dtype=float) / self.var, RHO_EPS - 1.0, 1.0 - RHO_EPS)
         return power_dphi_pair(self.var, rho * self.var, self.alpha)
 
+    def at(self, c: np.ndarray, v: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        r"""F(c; v), dF/dc and dF/dv at variance v by homogeneity (exact):
 
-#: |rho| cap of the power-law F' (infinite at rho = 1 for alpha <= 1/2)
-RHO_EPS: float = 1e-15
+        F(c; v) = s^alpha F(c/s),  dF/dc = s^(alpha-1) F'(c/s),  dF/dv = (alpha F - c dF/dc)/v,
+        s = v/var.
+        """
+        c = np.asarray(c, dtype=float)
+        scale = v / self.var
+        val = scale**self.alpha * self.f(c / scale)
+        dval = scale ** (self.alpha - 1.0) * self.df(c / scale)
+        return val, dval, (self.alpha * val - c * dval) / v
+
+
+#: |rho| cap of the power-law F' (infinite at rho = 1 for alpha <= 1/2; scipy's hyp2f1 returns inf
+#: within ~1e-15 of z = rho^2 = 1)
+RHO_EPS: float = 1e-12
 
 
 def pair_table(activation: Activation, var: float, n_nodes: int = N_TABLE) -> PairTable | PowerPair:
@@ -221,7 +271,24 @@ def pair_table(activation: Activation, var: float, n_nodes: int = N_TABLE) -> Pa
     nodes = np.concatenate([-c_pos[:0:-1], c_pos])
     values = np.concatenate([-f_pos[:0:-1], f_pos])
     spline = make_interp_spline(nodes, values, k=3)
-    return PairTable(float(var), nodes, values, spline, spline.derivative())
+    # the same table in rho = c/v at v_k = var (1 + k VAR_STEP), k = -1, 0, 1 (PairTable.at)
+    rho_nodes = nodes / var
+    family = []
+    for k in (-1, 0, 1):
+        vk = var * (1.0 + k * VAR_STEP)
+        if k == 0:
+            fk = values
+        else:
+            f_half = np.asarray(
+                gauss_average(activation, "phi_pair", vk, vk * rho_nodes[n_nodes - 1 :])
+            )
+            f_half[0] = 0.0
+            fk = np.concatenate([-f_half[:0:-1], f_half])
+        sk = make_interp_spline(rho_nodes, fk, k=3)
+        family.append((sk, sk.derivative()))
+    return PairTable(
+        float(var), nodes, values, spline, spline.derivative(), (VAR_STEP, tuple(family))
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -364,20 +431,23 @@ def solve_lag_equation(
     max_newton: int = 40,
     damping: float = 1.0,
     kernel: str = "trapezoid",
-    degree: float | None = None,
-    var: float | None = None,
+    pair: PairTable | PowerPair | None = None,
 ) -> LagSolution:
     r"""Solve Delta = D_K + g^2 G * F(Delta) (D2) on an even, periodic lag grid.
 
         R(Delta)_k = Delta_k - D_K(u_k) - g^2 du sum_j G(u_k - u_j) F(Delta_j)      (trapezoid)
 
-    With ``degree`` (a homogeneous F, power law) the pair average takes the variance of the
-    solution itself, F(Delta_j) -> F(Delta_j; Delta_0) = s^degree F(Delta_j / s), s = Delta_0/var,
-    as in the DMFT proper (Var x = Delta(0)): then |rho_j| = |Delta_j|/Delta_0 <= 1 for every
-    autocorrelation, and F is never evaluated beyond c = var, where the power-law F does not
-    exist (docs/NUMERICS.md#power-law-dmft). The Newton step carries the extra column
-    dF_j/dDelta_0 = (degree F_j - Delta_j F'_j)/Delta_0 (at j = 0 the two infinite parts of
-    F'(Delta_0) cancel: d F(v; v)/dv = degree F(v; v)/v).
+    With ``pair`` (:class:`PairTable` or :class:`PowerPair`) the pair average takes the variance
+    of the solution itself, F(Delta_j) -> F(Delta_j; Delta_0), as in the DMFT proper
+    (Var x = Delta(0)); ``f`` and ``df`` then serve only the preconditioner. Why: with F at a
+    fixed variance var = Delta0 (E1), the grid's Delta(0) = var + O(du^2) makes F be evaluated
+    beyond c = var (where the power-law F does not exist), and the discrete problem is singular
+    where V'(Delta0) = Delta0 - g^2 <phi^2> = 0 (Delta''(0+) = 0: the even solution of the
+    linearised Newton-particle equation with y'(0) = 0 decays, a zero mode; tanh, sigma2 = 1:
+    g = 1.956). With the variance of the solution, rho_j = Delta_j/Delta_0 is in [-1, 1] and the
+    zero mode is gone (it would need a fold of (E1)). The Newton step carries the column
+    dF_j/dDelta_0 (at j = 0 the total derivative d F(v; v)/dv, finite for the power law too).
+    Evidence: docs/NUMERICS.md#power-law-dmft.
 
     Parameters
     ----------
@@ -400,9 +470,9 @@ def solve_lag_equation(
         Largest number of Newton-Krylov steps.
     damping : float
         Weight lambda of the sweep Delta <- (1 - lambda) Delta + lambda T(Delta).
-    degree, var : float, optional
-        Degree of homogeneity of F and the variance at which ``f``, ``df`` are given
-        (``PowerPair.degree``, ``PowerPair.var``); None: F at a fixed variance.
+    pair : PairTable or PowerPair, optional
+        F(c; v) with its derivatives (``pair.at``): F at the variance Delta(0) of the solution.
+        None: F = ``f`` at a fixed variance.
     kernel : {"trapezoid", "spectral"}
         ``trapezoid``: G * F by the periodic trapezoid rule with the exact G(u_k) (O(du^2), for
         solutions with a kink at u = 0: white noise); ``spectral``: G(w_m) = 1/(1 + w_m^2) on
@@ -435,34 +505,28 @@ def solve_lag_equation(
     else:
         raise ValueError(f"kernel must be 'trapezoid' or 'spectral', got {kernel!r}")
     src = np.asarray(source, dtype=float)
-    if degree is not None and not (var is not None and var > 0):
-        raise ValueError("solve_lag_equation: a homogeneous F (degree) needs its variance var > 0")
 
     def conv(v: np.ndarray) -> np.ndarray:
         return sfft.idct(green_hat * sfft.dct(v, type=1), type=1)
 
-    def pair(d: np.ndarray) -> np.ndarray:
-        """F(Delta_j) (fixed variance) or F(Delta_j; Delta_0) (homogeneous)."""
-        if degree is None:
+    def pair_values(d: np.ndarray) -> np.ndarray:
+        """F(Delta_j) (fixed variance) or F(Delta_j; Delta_0)."""
+        if pair is None:
             return f(d)
         if not d[0] > 0:
             return np.full_like(d, np.nan)
-        scale = d[0] / var
-        return scale**degree * f(d / scale)
+        return pair.at(d, float(d[0]))[0]
 
     def pair_slopes(d: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """dF_j = diag_j dDelta_j + col0_j dDelta_0."""
-        if degree is None:
+        if pair is None:
             return df(d), None
-        scale = d[0] / var
-        values = pair(d)
-        diag = scale ** (degree - 1.0) * df(d / scale)
-        col0 = (degree * values - d * diag) / d[0]
-        diag[0], col0[0] = degree * values[0] / d[0], 0.0  # total derivative of F(v; v)
+        _, diag, col0 = pair.at(d, float(d[0]))
+        diag[0], col0[0] = diag[0] + col0[0], 0.0  # total derivative of F(v; v)
         return diag, col0
 
     def resid(d: np.ndarray) -> np.ndarray:
-        return d - src - g2 * conv(pair(d))
+        return d - src - g2 * conv(pair_values(d))
 
     def norm(r: np.ndarray, d: np.ndarray) -> float:
         return float(np.max(np.abs(r)) / max(abs(d[0]), 1e-300))
@@ -489,8 +553,8 @@ def solve_lag_equation(
     # cost GMRES hundreds of iterations; what remains is a compact perturbation near u = 0.
     n = delta.size
     tail = float(df(np.zeros(1))[0])
-    if degree is not None and delta[0] > 0:
-        tail *= (delta[0] / var) ** (degree - 1.0)
+    if pair is not None and delta[0] > 0:
+        tail = float(pair.at(np.zeros(1), float(delta[0]))[1][0])
     precond_hat = 1.0 / np.maximum(1.0 - g2 * tail * green_hat, 1e-12)
     precond = LinearOperator(
         (n, n), matvec=lambda v: sfft.idct(precond_hat * sfft.dct(v, type=1), type=1), dtype=float
@@ -530,7 +594,7 @@ def solve_lag_equation(
             break
         delta, r, res = trial, r_new, res_new
         iterations += 1
-    cphi = pair(delta)
+    cphi = pair_values(delta)
     spec_d = sfft.dct(delta, type=1)
     spec_c = sfft.dct(cphi, type=1)
     scale_d, scale_c = np.max(np.abs(spec_d)), np.max(np.abs(spec_c))
@@ -540,9 +604,9 @@ def solve_lag_equation(
         min_spec = float(min(spec_d.min() / scale_d, spec_c.min() / scale_c))
     if not np.isfinite(res) or res > tol:
         flag = "maxiter"
-    elif abs(delta[0]) <= 1e-12 * max(abs(float(initial[0])), 1.0 if degree is None else 1e-300):
-        # relative to the guess's Delta(0) for a homogeneous F: the power-law chaos at small g
-        # has Delta0 ~ g^(2/(1 - alpha)) (1e-17 at alpha = 0.75, g = 0.01), not trivial
+    elif abs(delta[0]) <= 1e-12 * max(abs(float(initial[0])), 1.0 if pair is None else 1e-300):
+        # relative to the guess's Delta(0) with the solution's variance: the power-law chaos at
+        # small g has Delta0 ~ g^(2/(1 - alpha)) (1e-17 at alpha = 0.75, g = 0.01), not trivial
         flag = "trivial"
     elif min_spec < -SPECTRUM_TOL:
         flag = "negative_spectrum"
@@ -554,7 +618,7 @@ def solve_lag_equation(
         "n_lags": int(u.size),
         "tol": tol,
         "kernel": kernel,
-        "pair_variance": "solution" if degree is not None else "fixed",
+        "pair_variance": "fixed" if pair is None else "solution",
     }
     return LagSolution(u, delta, cphi, res, iterations, flag == "ok", flag, min_spec, settings)
 
@@ -654,15 +718,7 @@ def solve_white_noise(
         raise ValueError(f"solve_white_noise: g_eff = {g * site.s0:.6g} >= 1, no stationary state")
     u = lag_grid((decays + 5.0) / kappa, du)
     guess = newton_particle_guess(table, g, -0.5 * sigma2, u)
-    return solve_lag_equation(
-        table.f, table.df, g, Noise(sigma2).source(u), u, guess, **homogeneity(table)
-    )
-
-
-def homogeneity(table: PairTable | PowerPair) -> dict[str, float]:
-    """``degree`` and ``var`` keywords of :func:`solve_lag_equation` for a homogeneous F."""
-    degree = getattr(table, "degree", None)
-    return {} if degree is None else {"degree": float(degree), "var": float(table.var)}
+    return solve_lag_equation(table.f, table.df, g, Noise(sigma2).source(u), u, guess, pair=table)
 
 
 # ---------------------------------------------------------------------------------------------
