@@ -341,8 +341,8 @@ def test_power_dmft_richardson_premise_and_step_convergence(alpha):
     """The observed ratio of successive step changes of PR_phi/N (steps 0.04, 0.02, 0.01) is the
     one of the error model du^2 + du^(alpha + 3/2): 3.33 (alpha = 0.25, order 1.75 dominates),
     3.91 (0.5 at g = 1; 4.12-4.15 at g = 1.36 and at u = 4: du^2 log du), 4.00 (0.75) -- so a
-    pure du^2 Richardson would be wrong for alpha < 1/2; and the extrapolated PR/N changes by < 3e-8 from du = 0.01 to du = 0.005
-    (observed 1e-8, 1e-10, 1e-10)."""
+    pure du^2 Richardson would be wrong for alpha < 1/2; and the extrapolated PR/N changes by
+    < 3e-8 from du = 0.01 to du = 0.005 (observed 1e-8, 1e-10, 1e-10)."""
     g = 1.0
     _, fine = _power_lag_statistics(alpha, g, 1.0, du=0.005)
     _, base = _power_lag_statistics(alpha, g, 1.0, du=0.01)
