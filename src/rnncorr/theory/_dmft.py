@@ -18,6 +18,12 @@ that starts at Delta0 with slope -sigma2/2 (0 in chaos) and comes to rest at c =
 Numerics (settings and evidence: docs/NUMERICS.md#dmft)
 * F is tabulated once per variance on nodes c = var sin(pi t/2), |t| <= 1 (dense near c = var,
   where F varies fastest) and interpolated by a cubic spline; F' is the spline's derivative.
+  The lag solver evaluates F at the variance of its own solution, F(Delta(u); Delta(0))
+  (``PairTable.at``: splines in rho = c/v at three variances): with F at the fixed Delta0 of
+  (E1) the grid's Delta(0) = Delta0 + O(du^2) put F beyond c = var and the discrete equation
+  had a spurious zero mode where Delta0 = g^2 <phi^2> (docs/NUMERICS.md#power-law-dmft).
+  The power law uses the exact 2F1 forms and homogeneity instead (``PowerPair``): its F is
+  not analytic at c = var (F' ~ -log(1 - rho^2) at alpha = 1/2).
 * (D2) is discretised on u_k = k du, k = 0..n, extended evenly to a period 2 U; the convolution
   is the periodic trapezoid rule, done with DCT-I (the DFT of an even sequence). The source D_K
   is exact at the nodes, so the only discretisation error is O(du^2) from the trapezoid rule.
@@ -31,7 +37,11 @@ Numerics (settings and evidence: docs/NUMERICS.md#dmft)
   arguments (``equal_time_moments``; it resolves the diagonal ridge of |q|^2 exactly), the outer
   one by Gauss-Legendre in theta, w = w_s tan(theta). ``trace_moments`` is the brute-force
   tensor-product version (matrix products), used at w = 0 and as a check.
-* Trapezoid-kernel results are Richardson-extrapolated from steps 2 du and du (``lag_statistics``).
+* Trapezoid-kernel results are Richardson-extrapolated (``lag_statistics``): from steps 2 du and
+  du for analytic F (error du^2), from 4 du, 2 du, du for the power law, whose C_phi(u) has a
+  |u|^(alpha + 1/2) singularity (error du^2 + du^(alpha + 3/2); ``richardson_orders``).
+* A lag solve is accepted at residual <= TOL, or, if it stalls, at residual below 1 % of
+  kappa^2 times the grid error of Delta (``GRID_ERROR_FRACTION``).
 
 Equal-time statistics (docs/theory.md §2-§3, linear-equivalent network of science.md §7):
 with S(w) = S0/(1 + i w), S_x(w) = 1/(1 + i w), L(w) = 1/(1 - g^2 |S|^2), q = 1/(1 - z),
