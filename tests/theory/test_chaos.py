@@ -23,6 +23,7 @@ from rnncorr.theory._chaos import chaos_delta0, solve_chaos, solve_chaos_autocor
 from rnncorr.theory._dmft import Noise, lag_statistics, pair_table, trace_moments
 from rnncorr.theory._gauss import gauss_average
 from rnncorr.theory._noisy import a_phi_zero_freq
+from rnncorr.theory._power import power_delta0
 
 try:
     from reference_values import REFERENCE
@@ -160,8 +161,6 @@ def test_power_law_chaos_at_every_g(alpha, g):
     alpha = 0.75, g = 0.1; 5e-17 at g = 0.01, which the old absolute 'trivial' test refused), and
     PR/N does not depend on g (u = 0: scale invariance; observed 1e-15 relative between g = 1
     and the case)."""
-    from rnncorr.theory._power import power_delta0
-
     act = get_activation("power", alpha=alpha)
     res = solve_chaos(act, g)
     ref = solve_chaos(act, 1.0)
