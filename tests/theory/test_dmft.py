@@ -20,6 +20,7 @@ What is checked, and against what:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 import time
@@ -402,3 +403,31 @@ def test_power_equal_time_is_smooth_in_g():
     )
     assert np.all(np.isfinite(pr))
     assert np.max(np.abs(np.diff(np.log(pr), n=4, axis=0))) < 1e-6
+
+
+def test_lag_residual_accepted_against_the_grid_error():
+    """A solve that stopped above TOL is accepted iff its residual is below GRID_ERROR_FRACTION
+    kappa^2 times the grid error max |Delta_du - Delta_2du| / Delta(0) (tanh g = 0.5: grid error
+    7.0e-6, kappa^2 = 0.87, limit 6.1e-8); flagged copies of converged solutions with residual 1e-10
+    pass, 1e-5 raises."""
+    site = single_site(TANH, 0.5, 1.0)
+    table = pair_table(TANH, site.delta0)
+    sols = {h: solve_white_noise(TANH, 0.5, 1.0, site, du=h, table=table) for h in (0.02, 0.01)}
+
+    def flagged(residual):
+        def solve(h):
+            sol = dataclasses.replace(
+                sols[h],
+                converged=False,
+                flag="maxiter",
+                residual=residual,
+                settings=dict(sols[h].settings),
+            )
+            return sol, site.s0, site.phi2, site.delta0
+
+        return solve
+
+    stats = lag_statistics(flagged(1e-10), 0.01, 0.5, Noise(1.0))
+    assert stats.settings["lag_residual"] == 1e-10
+    with pytest.raises(DMFTConvergenceError, match="grid-error criterion"):
+        lag_statistics(flagged(1e-5), 0.01, 0.5, Noise(1.0))
