@@ -5,7 +5,8 @@ equal-time PR of x and phi against the §11 reference (tanh, g = 2); the large-g
 (erf, whose pair averages are closed-form; the limit phi -> sign x is shared with tanh); the
 near-critical law PR ~ eps^3/4.27; the zero-frequency a_phi = C_phi(w=0) against the independent
 energy-integral route of _noisy; the Psi_x formula of §6 (with U S0^2) against the
-linear-equivalent kernels; convergence of the spectral lag kernel in du.
+linear-equivalent kernels; convergence of the spectral lag kernel in du; the power law at every
+g > 0 (closed-form Delta0, PR/N independent of g).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from rnncorr.theory._chaos import chaos_delta0, solve_chaos, solve_chaos_autocor
 from rnncorr.theory._dmft import Noise, lag_statistics, pair_table, trace_moments
 from rnncorr.theory._gauss import gauss_average
 from rnncorr.theory._noisy import a_phi_zero_freq
+from rnncorr.theory._power import power_delta0
 
 try:
     from reference_values import REFERENCE
@@ -150,3 +152,21 @@ def test_trace_moments_zero_frequency_in_chaos_equals_r2_at_sigma2_zero():
     a_x = g * g * a_phi
     _, nc2_x, _ = trace_moments(g, s0, np.zeros(1), np.ones(1), np.array([a_phi]), np.zeros(1))
     assert nc2_x == pytest.approx(tr2 - a_x**2, rel=1e-12)
+
+
+@pytest.mark.parametrize(("alpha", "g"), [(0.75, 0.01), (0.75, 0.1), (0.5, 0.01), (0.25, 2.0)])
+def test_power_law_chaos_at_every_g(alpha, g):
+    """Power law (phi'(0) = inf: chaotic for every g > 0). Delta0 is the closed form
+    (2 K_alpha g^2)^(1/(1-alpha)) even where it is below the root scan's 1e-8 (5e-9 at
+    alpha = 0.75, g = 0.1; 5e-17 at g = 0.01, which the old absolute 'trivial' test refused), and
+    PR/N does not depend on g (u = 0: scale invariance; observed 1e-15 relative between g = 1
+    and the case)."""
+    act = get_activation("power", alpha=alpha)
+    res = solve_chaos(act, g)
+    ref = solve_chaos(act, 1.0)
+    assert res.valid, res.reason
+    assert res.delta0 == pytest.approx(float(power_delta0(g, 0.0, alpha)), rel=1e-14)
+    for var in ("phi", "x"):
+        assert res.statistics["equal_time"][var]["pr_over_n"] == pytest.approx(
+            ref.statistics["equal_time"][var]["pr_over_n"], rel=1e-10
+        )

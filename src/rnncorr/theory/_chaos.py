@@ -45,6 +45,7 @@ from rnncorr.theory._dmft import (
 )
 from rnncorr.theory._gauss import gauss_average
 from rnncorr.theory._noisy import e1_residual, slope_at_infinity
+from rnncorr.theory._power import power_delta0
 from rnncorr.theory._result import TheoryResult
 
 __all__ = [
@@ -83,12 +84,18 @@ def chaos_delta0(activation: Activation, g: float) -> tuple[float, str | None]:
     delta0, reason : float, str or None
         ``(nan, reason)`` when there is no chaotic state: ``quiescent`` for g phi'(0) <= 1 (x = 0
         is the only stationary state), ``no_stationary_state`` when phi grows like m x with
-        g m >= 1 (linear, Padé at large g) or no root is bracketed below DELTA0_MAX.
+        g m >= 1 (linear, Padé at large g) or no root is bracketed below DELTA0_MAX. The power
+        law (phi'(0) = inf: chaotic for every g > 0) uses its closed form.
 
     References
     ----------
     .. [1] docs/science.md §6; Sompolinsky, Crisanti, Sommers, PRL 61:259 (1988).
     """
+    if activation.name == "power" and g > 0:
+        # closed form (2 K_alpha g^2)^(1/(1-alpha)) (science.md §5): it falls below the scan's
+        # 1e-8 for small g (alpha = 0.75, g = 0.1: 1e-9), which the scan would misreport as
+        # no_stationary_state
+        return float(power_delta0(g, 0.0, float(activation.kwargs["alpha"]))), None
     slope0 = float(activation.dphi(np.array(0.0)))
     if g * slope0 <= 1.0:
         return math.nan, (
@@ -165,7 +172,9 @@ def solve_chaos_autocorrelation(
         raise DMFTConvergenceError(f"chaos: g S0 = {g * s0:.6g} >= 1, Delta(u) does not decay")
     u = lag_grid((CHAOS_DECAYS + 10.0) / kappa, du)
     guess = newton_particle_guess(table, g, 0.0, u)
-    sol = solve_lag_equation(table.f, table.df, g, np.zeros_like(u), u, guess, kernel="spectral")
+    sol = solve_lag_equation(
+        table.f, table.df, g, np.zeros_like(u), u, guess, kernel="spectral", pair=table
+    )
     return sol, s0
 
 
