@@ -22,7 +22,7 @@ import sys
 import time
 
 from rnncorr import theory
-from rnncorr.config import activation_from_entry, dense_g, load_config
+from rnncorr.config import activation_from_entry, activation_grid_values, dense_g, load_config
 
 
 def grid_points(config: dict, stride: int = 1) -> list[tuple[dict, float, float]]:
@@ -30,10 +30,11 @@ def grid_points(config: dict, stride: int = 1) -> list[tuple[dict, float, float]
     grid_g = {float(g) for g in config["grid"]["g"]}
     axis = dense_g(config)
     kept = [g for i, g in enumerate(axis) if i % stride == 0 or g in grid_g]
+    # the sigma2 of each activation's cells, grid.extra included (as theory.smk solves them)
     return [
         (entry, g, float(s2))
         for entry in config["grid"]["activations"]
-        for s2 in config["grid"]["sigma2"]
+        for s2 in activation_grid_values(config, activation_from_entry(entry).label, "sigma2")
         for g in kept
     ]
 

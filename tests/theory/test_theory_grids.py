@@ -2,7 +2,7 @@
 "``theory.nc`` for the default grid has no ``dmft_not_converged`` point").
 
 The grid is read from ``config.yaml`` through ``rnncorr.config`` (it may gain sigma2 values or
-activations): every (activation, sigma2) of ``grid`` and every g of the theory axis
+activations): every (activation, sigma2) of ``grid`` and ``grid.extra`` and every g of the theory axis
 (``dense_g``: ``theory.g_dense`` united with ``grid.g``), solved by ``rnncorr.theory.solve`` as
 ``workflow/scripts/theory_activation.py`` does. Invalid points are allowed only with a
 scientific reason (``no_stationary_state``, ``quiescent``, ``odd_phi_required``); a
@@ -17,11 +17,14 @@ from pathlib import Path
 import pytest
 
 from rnncorr import theory
-from rnncorr.config import activation_from_entry, dense_g, load_config
+from rnncorr.config import activation_from_entry, activation_grid_values, dense_g, load_config
 
 CONFIG = load_config(Path(__file__).resolve().parents[2] / "config.yaml")
+# the sigma2 of each activation's cells, grid.extra included (as workflow/rules/theory.smk)
 CASES = [
-    (entry, float(s2)) for entry in CONFIG["grid"]["activations"] for s2 in CONFIG["grid"]["sigma2"]
+    (entry, float(s2))
+    for entry in CONFIG["grid"]["activations"]
+    for s2 in activation_grid_values(CONFIG, activation_from_entry(entry).label, "sigma2")
 ]
 SCIENCE = ("no_stationary_state", "quiescent", "odd_phi_required", "trivial_state")
 
