@@ -3,7 +3,8 @@
 
 The grid is read from ``config.yaml`` through ``rnncorr.config`` (it may gain sigma2 values or
 activations): every (activation, sigma2) of ``grid`` and ``grid.extra`` and every g of the
-theory axis (``dense_g``: ``theory.g_dense`` united with ``grid.g``), solved by ``rnncorr.theory.solve`` as
+theory axis (``dense_g``: ``theory.g_dense`` united with ``grid.g``), solved by
+``rnncorr.theory.solve`` as
 ``workflow/scripts/theory_activation.py`` does. Invalid points are allowed only with a
 scientific reason (``no_stationary_state``, ``quiescent``, ``odd_phi_required``); a
 ``dmft_not_converged`` reason is a numerical failure. The paper grid (config/paper.yaml, ~13 000
