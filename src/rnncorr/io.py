@@ -122,6 +122,7 @@ REASON_CODES: tuple[tuple[str, str], ...] = (
     ("trivial_state", "g = sigma2 = 0: x = 0"),
     ("other", "another reason (see rnncorr theory for the point)"),
     ("not_computed", "not solved: this activation has no cell at this sigma2 (grid.extra)"),
+    ("noise_driven_only", "the finite-N series needs sigma2 > 0 (not chaos)"),
 )
 
 
@@ -150,17 +151,24 @@ def decode_reasons(reason: xr.DataArray) -> xr.DataArray:
             reason,
         )
     lookup = np.array([""] + [name for name, _ in REASON_CODES[1:]], dtype=object)
-    return xr.apply_ufunc(lambda c: lookup[np.asarray(c, dtype=int)].astype(str), reason)
+    # np.asarray: a 0-d selection indexes to a bare str
+    return xr.apply_ufunc(
+        lambda c: np.asarray(lookup[np.asarray(c, dtype=int)]).astype(str), reason
+    )
 
 
-def _reason_variable(reason: np.ndarray, dims: tuple[str, ...]) -> tuple:
-    """The ``reason`` data variable: codes with CF flag attributes and the lookup."""
+def _reason_variable(
+    reason: np.ndarray,
+    dims: tuple[str, ...],
+    long_name: str = "why a stationary large-N solution does not exist (code)",
+) -> tuple:
+    """A reason data variable: codes with CF flag attributes and the lookup."""
     codes = encode_reasons(np.asarray(reason, dtype=object).ravel()).reshape(np.shape(reason))
     return (
         dims,
         codes,
         {
-            "long_name": "why a stationary large-N solution does not exist (code)",
+            "long_name": long_name,
             "flag_values": np.arange(len(REASON_CODES), dtype=np.int8),
             "flag_meanings": " ".join(name for name, _ in REASON_CODES),
             "reason_descriptions": json.dumps(
@@ -562,10 +570,8 @@ def theory_dataset(
         fin_min_n,
         {"long_name": "smallest N at which the finite-N series is reported (finite_size.md §10.6)"},
     )
-    data["finite_n_reason"] = (
-        dims,
-        fin_reason.astype(str),
-        {"long_name": "why there is no finite-N series (empty: there is one)"},
+    data["finite_n_reason"] = _reason_variable(
+        fin_reason, dims, "why there is no finite-N series (code; none: there is one)"
     )
     data["delta0"] = (dims, scalars["delta0"], {"long_name": "single-site variance <x^2>"})
     data["s0"] = (dims, scalars["s0"], {"long_name": "mean gain <phi'(x)>"})

@@ -142,7 +142,7 @@ def test_theory_dataset_carries_complete_finite_n_coefficients():
     assert float(point.p_0_site_analytic) == pytest.approx(c["terms"]["phi"]["p_0_site"])
     k2 = c["terms"]["g_eff"] ** 2
     assert float(point.finite_n_min_N) == pytest.approx(20 / (1 - k2) ** 2)
-    assert str(point.finite_n_reason.values) == ""
+    assert str(io.decode_reasons(point.finite_n_reason).values) == ""
     assert np.isnan(
         float(ds.sel(activation=TANH.label, g=1.0, sigma2=1.0, variable="x").finite_n_p_0)
     )
