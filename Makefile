@@ -32,4 +32,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests workflow benchmarks
 
 clean:
-	rm -rf results/sims results/*.nc results/figures logs .snakemake
+	rm -rf results/sims results/theory results/random_mode results/trained results/finite_size_study results/*.nc results/figures results/report.html logs .snakemake
