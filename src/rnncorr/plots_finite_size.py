@@ -30,6 +30,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
+from rnncorr.activations import display_name  # noqa: E402
 from rnncorr.finite_size_study import site_term_limit  # noqa: E402
 
 __all__ = [
@@ -93,9 +94,15 @@ def plot_finite_size_correction(ds: xr.Dataset, variable: str = "phi") -> plt.Fi
                     xytext=(4, 4), fontsize=6, color="C0",
                 )  # fmt: skip
         ax.set_xlim(0, 1.15 * float(np.max(inv)))
-        ax.set_title(str(case), fontsize=9)
+        # the printed name (rnncorr.activations.display_name), not the file label
+        ax.set_title(
+            f"{display_name(str(d['label'].values))}, g = {float(d['g']):g}, "
+            f"$\\sigma^2$ = {float(d['sigma2']):g}",
+            fontsize=9,
+        )
         ax.set_xlabel("1/N")
-        ax.set_ylabel(f"E[PR_{variable}] - N p_inf  (zero frequency)")
+        symbol = {"phi": r"\phi"}.get(variable, variable)
+        ax.set_ylabel(f"E[PR$_{{{symbol}}}$] - N p$_\\infty$  (zero frequency)")
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=4, fontsize=7, frameon=False)
     fig.suptitle(

@@ -70,6 +70,10 @@ def test_figure_builds_and_saves(dataset, tmp_path):
     labels = axes[0].get_legend_handles_labels()[1]
     assert any("paired" in lab for lab in labels)
     assert any("p_0^LE + p_0^site (MC" in lab for lab in labels)  # no analytic p_0 here
+    from rnncorr.plots import figure_problems
+
+    assert figure_problems(fig) == []  # printed names, legend off the data (issue 18)
+    assert "power, α = 0.5" in " ".join(ax.get_title() for ax in axes)
     path = save_figure(fig, tmp_path / "fs.png")
     assert path.stat().st_size > 10_000
     nc = tmp_path / "fs.nc"
