@@ -41,12 +41,9 @@ def chaos_single_site_shift(
         ``delta1`` (self-consistent, Delta = Delta0 + delta1/N), ``phi2_1`` (<phi^2> =
         <phi^2>_inf + phi2_1/N), ``phi2`` (<phi^2>_inf), ``gmres_info``.
     """
-    from scipy import fft as sfft
-    from scipy.sparse.linalg import LinearOperator, gmres
-
     from rnncorr.theory._chaos import chaos_delta0, chaos_table_nodes, solve_chaos_autocorrelation
-    from rnncorr.theory._dmft import _periodic_green, pair_table, spectrum
-    from rnncorr.theory._finite_n import variance_shift_spectrum
+    from rnncorr.theory._dmft import spectrum
+    from rnncorr.theory._finite_n import variance_response, variance_shift_spectrum
     from rnncorr.theory._gauss import gauss_average
 
     d0, reason = chaos_delta0(activation, g)
@@ -54,7 +51,6 @@ def chaos_single_site_shift(
         raise ValueError(f"no chaotic solution: {reason}")
     sol, s0 = solve_chaos_autocorrelation(activation, g, d0)
     u, delta, cphi = sol.u, np.minimum(sol.delta, d0), sol.cphi
-    du = float(u[1] - u[0])
     theta = (np.arange(n_freq) + 0.5) * (0.5 * math.pi / n_freq)
     kappa = math.sqrt(max(1 - (g * s0) ** 2, 1e-8))
     wq = kappa * np.tan(theta)
@@ -64,24 +60,20 @@ def chaos_single_site_shift(
     p_w = cphi_w * (1 - g * g * s_abs2)
     d1, lw = variance_shift_spectrum(wq, g, s0, 0.0, p_w)
     src_w = wt * d1 / lw
-    source = np.empty(u.size)
-    step = max(1, 2_000_000 // wq.size)
-    for start in range(0, u.size, step):
-        source[start : start + step] = np.cos(np.outer(u[start : start + step], wq)) @ src_w
-    h = 1e-3 * d0
-    nodes = chaos_table_nodes(g)
-    tables = [pair_table(activation, d0 + j * h, nodes) for j in range(3)]
-    f_c = tables[0].df(delta)
-    f_d = (-3.0 * tables[0].f(delta) + 4.0 * tables[1].f(delta) - tables[2].f(delta)) / (2 * h)
-    green_hat = du * sfft.dct(_periodic_green(u), type=1)
-
-    def conv(v: np.ndarray) -> np.ndarray:
-        return sfft.idct(green_hat * sfft.dct(v, type=1), type=1)
-
-    g2 = g * g
-    g_fd = conv(g2 * f_d)
-    op = LinearOperator((u.size, u.size), matvec=lambda v: v - conv(g2 * f_c * v) - g_fd * v[0])
-    dd, info = gmres(op, source, atol=1e-12, rtol=1e-10, restart=200, maxiter=2000)
+    response = variance_response(
+        activation,
+        g,
+        d0,
+        u,
+        delta,
+        wq,
+        src_w,
+        n_nodes=chaos_table_nodes(g),
+        rtol=1e-10,
+        restart=200,
+        maxiter=2000,
+    )
+    dd, h, info = response["dd"], response["h"], response["info"]
     dphi2 = float(
         (gauss_average(activation, "phi2", d0 + h) - gauss_average(activation, "phi2", d0 - h))
         / (2 * h)

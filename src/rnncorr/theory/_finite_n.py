@@ -788,6 +788,66 @@ def _p_inf_x(s: float, g: float, sigma2: float, P: float) -> float:
     return a_x * a_x / tr2
 
 
+def variance_response(
+    activation: Any,
+    g: float,
+    d0: float,
+    u: np.ndarray,
+    delta: np.ndarray,
+    wq: np.ndarray,
+    src_w: np.ndarray,
+    *,
+    n_nodes: int | None = None,
+    rtol: float = 1e-11,
+    restart: int = 100,
+    maxiter: int = 1000,
+) -> dict[str, Any]:
+    r"""Linear response of the lag autocorrelation to the 1/N source (docs/finite_size.md §7.2).
+
+    Solves, on the lag grid u, for the shift dDelta(u) driven by the source
+    s(u) = sum_q cos(u w_q) src_w[q]::
+
+        dDelta - G * (g^2 F'(Delta) dDelta + g^2 dF/dDelta0 dDelta(0)) = s,
+
+    with G the Green function of (1 - d^2/du^2) (``_periodic_green``, DCT convolution) and the
+    pair average F(c; Delta0) tabulated at Delta0 + j h, j = 0, 1, 2 (forward differences,
+    O(h^2), h = 1e-3 Delta0). Shared by the white-noise shift (``single_site_shift``) and the
+    chaotic one (``_chaos_finite_n.chaos_single_site_shift``).
+
+    Returns
+    -------
+    dict
+        ``dd`` (dDelta on u), ``f_c`` (F'(Delta(u))), ``f_d`` (dF/dDelta0 on u), ``h``,
+        ``info`` (gmres' flag, 0 when converged).
+    """
+    from scipy import fft as sfft
+    from scipy.sparse.linalg import LinearOperator, gmres
+
+    from rnncorr.theory._dmft import _periodic_green, pair_table
+
+    source = np.empty(u.size)
+    step = max(1, 2_000_000 // wq.size)  # bounds the (step, n_freq) cosine block in memory
+    for start in range(0, u.size, step):
+        source[start : start + step] = np.cos(np.outer(u[start : start + step], wq)) @ src_w
+    h = 1e-3 * d0
+    extra = {} if n_nodes is None else {"n_nodes": n_nodes}
+    tables = [pair_table(activation, d0 + j * h, **extra) for j in range(3)]
+    f_c = tables[0].df(delta)
+    f_d = (-3.0 * tables[0].f(delta) + 4.0 * tables[1].f(delta) - tables[2].f(delta)) / (2 * h)
+    du = float(u[1] - u[0])
+    green_hat = du * sfft.dct(_periodic_green(u), type=1)
+
+    def conv(v: np.ndarray) -> np.ndarray:
+        return sfft.idct(green_hat * sfft.dct(v, type=1), type=1)
+
+    g2 = g * g
+    g_fd = conv(g2 * f_d)
+    n = u.size
+    op = LinearOperator((n, n), matvec=lambda v: v - conv(g2 * f_c * v) - g_fd * v[0])
+    dd, info = gmres(op, source, atol=1e-12, rtol=rtol, restart=restart, maxiter=maxiter)
+    return {"dd": dd, "f_c": f_c, "f_d": f_d, "h": h, "info": int(info)}
+
+
 def single_site_shift(
     activation: Any,
     g: float,
@@ -849,10 +909,7 @@ def single_site_shift(
     ----------
     .. [1] docs/finite_size.md §7; docs/science.md §3, §7.
     """
-    from scipy import fft as sfft
-    from scipy.sparse.linalg import LinearOperator, gmres
-
-    from rnncorr.theory._dmft import _periodic_green, pair_table, solve_white_noise, spectrum
+    from rnncorr.theory._dmft import solve_white_noise, spectrum
     from rnncorr.theory._gauss import gauss_average
     from rnncorr.theory._noisy import single_site
 
@@ -875,27 +932,10 @@ def single_site_shift(
     d1, lw = variance_shift_spectrum(wq, g, s0, sigma2, p_w)
     delta1_source = float(np.sum(wt * d1))
     src_w = wt * d1 / lw
-    source = np.empty(u.size)
-    step = max(1, 2_000_000 // wq.size)
-    for start in range(0, u.size, step):
-        source[start : start + step] = np.cos(np.outer(u[start : start + step], wq)) @ src_w
-    # pair averages and their variance derivative (forward differences, O(h^2))
-    h = 1e-3 * d0
-    tables = [pair_table(activation, d0 + j * h) for j in range(3)]
-    f_c = tables[0].df(delta)
-    f_d = (-3.0 * tables[0].f(delta) + 4.0 * tables[1].f(delta) - tables[2].f(delta)) / (2 * h)
-    green_hat = du * sfft.dct(_periodic_green(u), type=1)
-
-    def conv(v: np.ndarray) -> np.ndarray:
-        return sfft.idct(green_hat * sfft.dct(v, type=1), type=1)
-
-    g2 = g * g
-    g_fd = conv(g2 * f_d)
-    n = u.size
-    op = LinearOperator((n, n), matvec=lambda v: v - conv(g2 * f_c * v) - g_fd * v[0])
-    dd, info = gmres(op, source, atol=1e-12, rtol=1e-11, restart=100, maxiter=1000)
-    if info != 0:
-        raise ValueError(f"linear response did not converge (gmres info {info})")
+    response = variance_response(activation, g, d0, u, delta, wq, src_w)
+    if response["info"] != 0:
+        raise ValueError(f"linear response did not converge (gmres info {response['info']})")
+    dd, f_c, f_d, h = response["dd"], response["f_c"], response["f_d"], response["h"]
     dc = f_c * dd + f_d * dd[0]
 
     def integral(v: np.ndarray) -> float:  # int over the real line of an even function
