@@ -31,12 +31,11 @@ from rnncorr.config import Cell, SimulationSettings
 from rnncorr.estimators import scalar_mean_and_standard_error
 from rnncorr.simulate import realization_coupling, realization_seed, simulate_realization
 from rnncorr.theory._finite_n_equal_time import (
-    _stats,
     equal_time_covariances,
     equal_time_montecarlo,
     equal_time_prediction,
 )
-from rnncorr.theory._heterogeneous import site_scalars
+from rnncorr.theory._heterogeneous import _statistics, site_scalars
 
 KEYS = [(v, s) for v in ("x", "phi") for s in ("a", "nc2", "pr_over_n")]
 
@@ -57,8 +56,8 @@ def _theory_with_estimator_bias(J, activation, scalars, per_block: int) -> dict:
     L = np.linalg.inv(np.eye(n) - gains[:, None] * J)
     zf_phi = (L * (scalars.sigma2 * gains**2 + scalars.residual_power)[None, :]) @ L.T
     return {
-        "x": _stats(cov["x"] - (zf_x - cov["x"]) / per_block),
-        "phi": _stats(cov["phi"] - (zf_phi - cov["phi"]) / per_block),
+        "x": _statistics(cov["x"] - (zf_x - cov["x"]) / per_block),
+        "phi": _statistics(cov["phi"] - (zf_phi - cov["phi"]) / per_block),
     }
 
 

@@ -17,8 +17,8 @@ from rnncorr.activations import get_activation
 from rnncorr.config import Cell, SimulationSettings
 from rnncorr.estimators import scalar_mean_and_standard_error
 from rnncorr.simulate import realization_coupling, realization_seed, simulate_realization
-from rnncorr.theory._finite_n_equal_time import _stats, equal_time_covariances
-from rnncorr.theory._heterogeneous import site_scalars
+from rnncorr.theory._finite_n_equal_time import equal_time_covariances
+from rnncorr.theory._heterogeneous import _statistics, site_scalars
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +44,7 @@ def test_equal_time_pr_x_paired_with_heterogeneous_network():
         M = np.linalg.inv(np.eye(n) - J * s[None, :])
         MJ = M @ J
         c_zf = M @ M.T + scalars.residual_power * (MJ @ MJ.T)
-        theory = _stats(cov["x"] - (c_zf - cov["x"]) / per_block)["pr_over_n"]
+        theory = _statistics(cov["x"] - (c_zf - cov["x"]) / per_block)["pr_over_n"]
         diff.append(sim["equal_time"]["x"]["pr_over_n"] - theory)
     mean, se = scalar_mean_and_standard_error(diff)
     assert se < 0.00025  # resolves the 1/N effect (0.0007 in PR/N) at > 2.8 s.e.

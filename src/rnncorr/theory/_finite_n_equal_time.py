@@ -37,7 +37,12 @@ from scipy.linalg import solve_continuous_lyapunov
 from rnncorr.activations import Activation
 from rnncorr.estimators import scalar_mean_and_standard_error
 from rnncorr.theory._gauss import gauss_average
-from rnncorr.theory._heterogeneous import SiteScalars, self_consistent_gains, site_scalars
+from rnncorr.theory._heterogeneous import (
+    SiteScalars,
+    _statistics,
+    self_consistent_gains,
+    site_scalars,
+)
 
 __all__ = [
     "complex_word_moments",
@@ -390,14 +395,6 @@ def _phi_diagonal_corrected(
 # --------------------------------------------------------------------------------------------
 
 
-def _stats(C: np.ndarray) -> dict[str, float]:
-    n = C.shape[0]
-    tr = float(np.trace(C))
-    tr2 = float(np.sum(C * C))
-    d = float(np.sum(np.diag(C) ** 2))
-    return {"a": tr / n, "nc2": (tr2 - d) / (n - 1), "pr_over_n": tr * tr / tr2 / n}
-
-
 def _gain_slope(activation: Activation, variances: np.ndarray) -> np.ndarray:
     """dS/dDelta by central differences (S3 = <phi'''> = 2 dS/dDelta, Price's theorem)."""
     h = 1e-4 * np.maximum(variances, 1e-3)
@@ -476,7 +473,9 @@ def equal_time_network_statistics(
     if not cov["stable"]:
         nan = {"a": math.nan, "nc2": math.nan, "pr_over_n": math.nan}
         return {**out, "x": dict(nan), "phi": dict(nan)}
-    out["x"], out["phi"] = _stats(cov["x"]), _stats(cov["phi"])
+    for var in ("x", "phi"):  # the zero-frequency statistics' formulas (a, Nc2, PR/N)
+        stats = _statistics(cov[var])
+        out[var] = {k: stats[k] for k in ("a", "nc2", "pr_over_n")}
     return out
 
 
