@@ -21,6 +21,7 @@ from rnncorr.theory._dmft import frequency_grid, trace_moments
 
 TANH = get_activation("tanh")
 LINEAR = get_activation("linear")
+POWER = get_activation("power", alpha=0.25)
 
 
 @pytest.mark.parametrize("tau", [0.5, 2.0])
@@ -53,7 +54,7 @@ def test_linear_equal_time_pr_against_exact_spectrum_double_integral():
         assert res[var]["pr_over_n"] == pytest.approx(a * a / (a * a + nc2), abs=1e-7)
 
 
-@pytest.mark.parametrize("act", [TANH, LINEAR], ids=["tanh", "linear"])
+@pytest.mark.parametrize("act", [TANH, LINEAR, POWER], ids=["tanh", "linear", "power0.25"])
 def test_white_noise_limit(act):
     """tau_n -> 0 recovers the white-noise results. The statistics are smooth in tau_n, so
     2 f(0.02) - f(0.04) equals f(0) up to O(tau_n^2): observed <= 3.5e-4; tolerance 1e-3."""
@@ -64,6 +65,26 @@ def test_white_noise_limit(act):
         for stat in ("a", "pr_over_n"):
             extrapolated = 2 * r1[var][stat] - r2[var][stat]
             assert extrapolated == pytest.approx(white[var][stat], abs=1e-3)
+
+
+def test_power_law_richardson_orders_and_du_convergence():
+    """Power law alpha = 0.25, g = 1, sigma2 = 1, tau_n = 0.5 (solved with F at the variance of
+    the lag solution, as for white noise; at a fixed variance every power-law case failed with
+    dmft_not_converged). With OU noise x is differentiable, 1 - rho ~ u^2, so C_phi has a
+    abs(u)^(2 alpha + 1) singularity: lag-step error du^2 + du^(2 alpha + 2)
+    (``richardson_orders(power, tau_n)``), not the white-noise du^(alpha + 3/2). Observed: step
+    ratio 4.03 (du^2 leads); the plain du^2 Richardson moves by 3.7e-8 from du = 0.01 to 0.005
+    (its du^2.5 residual), the three-step value with 2.5 by 1.3e-9 (with 1.75: 3.8e-8).
+    Tolerance 1e-8: a quarter of the plain change."""
+    base = solve_colored(POWER, 1.0, 1.0, 0.5, du=0.01)
+    fine = solve_colored(POWER, 1.0, 1.0, 0.5, du=0.005)
+    assert base.valid and fine.valid
+    assert base.settings["richardson_orders"] == [2.0, 2.5]
+    assert base.settings["step_ratio_pr_phi_equal_time"] == pytest.approx(4.0, abs=0.1)
+    for var in ("phi", "x"):
+        assert base.statistics["equal_time"][var]["pr_over_n"] == pytest.approx(
+            fine.statistics["equal_time"][var]["pr_over_n"], abs=1e-8
+        )
 
 
 def test_zero_frequency_relations():

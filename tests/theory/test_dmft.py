@@ -42,7 +42,9 @@ from rnncorr.theory._dmft import (
     laplace,
     pair_table,
     require_converged,
+    richardson_extrapolate,
     richardson_orders,
+    richardson_steps,
     richardson_weights,
     solve_lag_equation,
     solve_white_noise,
@@ -369,6 +371,25 @@ def test_richardson_weights():
     np.testing.assert_allclose(
         richardson_weights((2.0, 2.0 + 1e-7)), richardson_weights((2.0, 2.0)), atol=1e-6
     )
+
+
+def test_richardson_orders_steps_and_extrapolation():
+    """The one error model of the trapezoid-kernel lag solutions (used by lag_statistics, the
+    coloured-noise DMFT and the random-mode rank integral): du^2 for analytic F; power law
+    du^(alpha + 3/2) with white noise, du^(2 alpha + 2) with OU noise; steps coarsest first;
+    the extrapolation is exact on X + a du^2 + b du^p and refuses a wrong number of values."""
+    power = get_activation("power", alpha=0.25)
+    assert richardson_orders(get_activation("tanh")) == (2.0,)
+    assert richardson_orders(get_activation("tanh"), 0.5) == (2.0,)
+    assert richardson_orders(power) == (2.0, 1.75)
+    assert richardson_orders(power, 0.5) == (2.0, 2.5)
+    assert richardson_steps(0.01, (2.0,)) == [0.02, 0.01]
+    assert richardson_steps(0.01, (2.0, 1.75)) == [0.04, 0.02, 0.01]
+    h = np.array(richardson_steps(0.01, (2.0, 2.5)))
+    values = 0.3 + 2.0 * h**2 - 5.0 * h**2.5
+    assert richardson_extrapolate(values, (2.0, 2.5)) == pytest.approx(0.3, abs=1e-14)
+    with pytest.raises(ValueError, match="need 3"):
+        richardson_extrapolate(values[1:], (2.0, 2.5))
 
 
 @pytest.mark.slow

@@ -108,6 +108,25 @@ def test_rank_integral_against_brute_force_double_integral():
     assert settings["kernel"].startswith("trapezoid")
 
 
+def test_power_law_rank_integral_converges_in_du():
+    """Power law alpha = 0.25, g = 1, sigma2 = 1: the lag-step error of I is du^2 +
+    du^(alpha + 3/2) (``_dmft.richardson_orders``; observed step ratio 3.35 = 2^1.75), so I is
+    extrapolated from 4 du, 2 du, du like ``lag_statistics``. The plain (4 I(du) - I(2 du))/3
+    moves by 1.4e-6 from du = 0.01 to 0.005 (its du^1.75 residual); the three-step value by
+    1.8e-8 (what is left is O(du) smaller, du^(alpha + 5/2)). Tolerance 2e-7: a seventh of the
+    plain change, so it fails if the du^(alpha + 3/2) term is not removed."""
+    power = get_activation("power", alpha=0.25)
+    base, s_base = rank_integral_equal_time(power, 1.0, 1.0, du=0.01)
+    fine, s_fine = rank_integral_equal_time(power, 1.0, 1.0, du=0.005)
+    assert s_base["richardson_orders"] == [2.0, 1.75] and len(s_base["I_steps"]) == 3
+    steps = s_base["I_steps"]  # du = 0.04, 0.02, 0.01
+    ratio = (steps[0] - steps[1]) / (steps[1] - steps[2])
+    assert ratio == pytest.approx(2**1.75, rel=0.03)
+    plain = [(4 * s["I_steps"][2] - s["I_steps"][1]) / 3 for s in (s_base, s_fine)]
+    assert abs(plain[1] - plain[0]) > 1e-6  # the term the three steps remove is there
+    assert fine == pytest.approx(base, abs=2e-7)
+
+
 def _pr(c: np.ndarray) -> float:
     return float(np.trace(c) ** 2 / np.sum(c * c) / c.shape[0])
 

@@ -25,10 +25,12 @@ from rnncorr.theory._dmft import (
     DMFTConvergenceError,
     LagSolution,
     Noise,
+    PowerPair,
     decay_rate,
     lag_grid,
     lag_statistics,
     pair_table,
+    richardson_orders,
     solve_lag_equation,
 )
 from rnncorr.theory._gauss import gauss_average
@@ -99,7 +101,13 @@ def solve_colored_autocorrelation(
         src = noise.source(u)
         if guess is None or guess.size != u.size:
             guess = src / max(1.0 - (g * s0) ** 2, 1e-3)
-        sol = solve_lag_equation(table.f, table.df, g, src, u, guess)
+        # power law: F at the variance of the solution itself (exact PowerPair, homogeneous in
+        # v), as for white noise; at the fixed variance v the grid's Delta(0) overshoots v and F
+        # is evaluated beyond rho = 1, where it does not exist (docs/NUMERICS.md#power-law-dmft).
+        # The splines of the analytic activations are accurate only near their variance, and
+        # the secant on v makes Delta(0) = v for them.
+        pair = table if isinstance(table, PowerPair) else None
+        sol = solve_lag_equation(table.f, table.df, g, src, u, guess, pair=pair)
         if not sol.converged:
             raise DMFTConvergenceError(f"coloured noise, v = {v:.6g}: {sol.flag}")
         return sol
@@ -126,7 +134,12 @@ def solve_colored_autocorrelation(
 
 
 def solve_colored(
-    activation: Activation, g: float, sigma2: float, noise_tau: float
+    activation: Activation,
+    g: float,
+    sigma2: float,
+    noise_tau: float,
+    *,
+    du: float | None = None,
 ) -> TheoryResult:
     r"""Large-N statistics of a network driven by OU noise K(w) = sigma2/(1 + w^2 tau_n^2).
 
@@ -146,6 +159,11 @@ def solve_colored(
         Noise intensity K(0), > 0.
     noise_tau : float
         Noise correlation time tau_n > 0.
+    du : float, optional
+        Finest lag step (default min(DU_NOISY, max(DU_TAU tau_n, DU_MIN))); the statistics are
+        Richardson-extrapolated from the steps and with the error orders of
+        ``_dmft.richardson_orders(activation, noise_tau)`` (du^2; and du^(2 alpha + 2) for the
+        power law, from 4 du, 2 du, du).
 
     Returns
     -------
@@ -183,9 +201,17 @@ def solve_colored(
         )
         return sol, s0, a_phi, v
 
-    du = min(DU_NOISY, max(DU_TAU * noise_tau, DU_MIN))
+    if du is None:
+        du = min(DU_NOISY, max(DU_TAU * noise_tau, DU_MIN))
     try:
-        stats = lag_statistics(solve, du, g, Noise(sigma2, noise_tau), what="coloured-noise DMFT")
+        stats = lag_statistics(
+            solve,
+            du,
+            g,
+            Noise(sigma2, noise_tau),
+            what="coloured-noise DMFT",
+            orders=richardson_orders(activation, noise_tau),
+        )
     except (DMFTConvergenceError, ValueError) as err:
         return TheoryResult.invalid(
             label, g, sigma2, f"dmft_not_converged: {err}", noise_tau=noise_tau

@@ -90,7 +90,9 @@ __all__ = [
     "laplace",
     "newton_particle_guess",
     "pair_table",
+    "richardson_extrapolate",
     "richardson_orders",
+    "richardson_steps",
     "richardson_weights",
     "require_converged",
     "solve_lag_equation",
@@ -1030,21 +1032,28 @@ class LagStatistics:
 StepSolve = Callable[[float], tuple[LagSolution, float, float, float]]
 
 
-def richardson_orders(activation: Activation) -> tuple[float, ...]:
+def richardson_orders(activation: Activation, noise_tau: float = 0.0) -> tuple[float, ...]:
     r"""Orders p of the lag-step error X(du) = X + sum_p c_p du^p of the trapezoid-kernel DMFT.
 
     * F analytic at c = Delta0 (linear, tanh, erf, Padé): (2,), the trapezoid rule's du^2
       (kink of G and of Delta at u = 0); measured step-change ratio 4.00
       (docs/NUMERICS.md#dmft, #power-law-dmft).
-    * power law: (2, alpha + 3/2). C_phi(u) = F(Delta(u)) inherits the branch point of F at
-      rho = 1: F(Delta0) - F(c) has a (1 - rho^2)^(alpha + 1/2) part and 1 - rho^2 ~ sigma2 u /
-      Delta0, so C_phi has a |u|^(alpha + 1/2) singularity (|u| log|u| at alpha = 1/2), whose
-      trapezoid error is O(du^(alpha + 3/2)) (generalised Euler-Maclaurin, Navot 1961);
-      du^2 log du at alpha = 1/2. Measured ratios: 3.27-3.34 (alpha = 0.25), 3.91-4.15 (0.5),
-      4.00 (0.75).
+    * power law, white noise (``noise_tau`` = 0): (2, alpha + 3/2). C_phi(u) = F(Delta(u))
+      inherits the branch point of F at rho = 1: F(Delta0) - F(c) has a (1 - rho^2)^(alpha + 1/2)
+      part and 1 - rho^2 ~ sigma2 u / Delta0, so C_phi has a |u|^(alpha + 1/2) singularity
+      (|u| log|u| at alpha = 1/2), whose trapezoid error is O(du^(alpha + 3/2)) (generalised
+      Euler-Maclaurin, Navot 1961); du^2 log du at alpha = 1/2. Measured ratios: 3.27-3.34
+      (alpha = 0.25), 3.91-4.15 (0.5), 4.00 (0.75).
+    * power law, OU noise (``noise_tau`` > 0): (2, 2 alpha + 2). x is differentiable, so
+      1 - rho ~ u^2 near u = 0 and the singularity is |u|^(2 alpha + 1): error du^(2 alpha + 2),
+      subleading to du^2. Measured (g = 1, sigma2 = 1, tau_n = 0.5, du = 0.04 ... 0.0025): step
+      ratios 4.02-4.04, and after the du^2 step the residual changes by 2^2.5 (alpha = 0.25)
+      and 2^3 (0.5) per halving; the three-step value with 2 alpha + 2 changes by 1e-9, that
+      with alpha + 3/2 by 4e-8 (docs/NUMERICS.md#power-law-dmft).
     """
     if activation.name == "power":
-        return (2.0, float(activation.kwargs["alpha"]) + 1.5)
+        alpha = float(activation.kwargs["alpha"])
+        return (2.0, 2.0 * alpha + 2.0) if noise_tau > 0 else (2.0, alpha + 1.5)
     return (2.0,)
 
 
@@ -1075,6 +1084,31 @@ def richardson_weights(orders: tuple[float, ...]) -> np.ndarray:
     rhs = np.zeros(m + 1)
     rhs[0] = 1.0
     return np.linalg.solve(mat, rhs)
+
+
+def richardson_steps(du: float, orders: tuple[float, ...]) -> list[float]:
+    """Lag steps h_i = 2^(m - i) du, i = 0..m (coarsest first), m = len(orders): the steps at
+    which :func:`richardson_weights` combines a number that carries the error terms ``orders``
+    (:func:`richardson_orders`)."""
+    return [du * 2.0**i for i in range(len(orders), -1, -1)]
+
+
+def richardson_extrapolate(values: Any, orders: tuple[float, ...]) -> Any:
+    r"""X = sum_i w_i X(h_i): remove the error terms du^p, p in ``orders``, from values at
+    :func:`richardson_steps` (coarsest first; first axis of ``values``), with
+    :func:`richardson_weights`.
+
+    The one extrapolation of the trapezoid-kernel lag solutions: ``lag_statistics`` and the
+    random-mode rank integral (``_random_mode.rank_integral_equal_time``) call it, so that the
+    power law's du^(alpha + 3/2) term is removed wherever a lag solution is used.
+    """
+    table = np.asarray(values, dtype=float)
+    if table.shape[0] != len(orders) + 1:
+        raise ValueError(
+            f"richardson_extrapolate: {table.shape[0]} values for {len(orders)} error orders "
+            f"(need {len(orders) + 1}, at richardson_steps)"
+        )
+    return richardson_weights(orders) @ table
 
 
 #: a lag solve that stopped above TOL is accepted when its residual is below this fraction of
@@ -1145,8 +1179,7 @@ def lag_statistics(
         network is negative beyond discretisation error (min P/max C_phi < -P_TOL).
     """
     solved = []
-    steps = [du * 2.0**i for i in range(len(orders), -1, -1)]
-    for h in steps:
+    for h in richardson_steps(du, orders):
         sol, s0, a_phi, a_x = solve(h)
         if sol.settings["kernel"] == "spectral" and h > 2.0 * du:
             continue  # the spectral kernel needs no extrapolation: steps 2 du and du only
@@ -1196,7 +1229,7 @@ def lag_statistics(
     fine = table[-1]
     spectral = method == "spectral"
     # trapezoid: error terms du^p (``orders``) -> Richardson; spectral: the coarse step is a check
-    best = fine if spectral else richardson_weights(orders) @ table
+    best = fine if spectral else richardson_extrapolate(table, orders)
     eq = _stats(*best[0:4])
     zf = _stats(*best[4:8])
     pr = [_stats(*row[0:4]) for row in table]

@@ -32,7 +32,8 @@ k = g_eff S0): I = a_phi^2 k^4/(1 - k^2)^2, so PR_phi/N = (1 - k^2)^2 / (1 + eps
 Equal time: I is the ``M[C_phi]`` part of ``_dmft.equal_time_moments`` (inner integral in
 closed form through the Laplace transform of C_phi(u), outer Gauss-Legendre), on the lag
 solutions of ``_dmft.solve_white_noise`` (sigma2 > 0) or ``_chaos.solve_chaos_autocorrelation``
-(sigma2 = 0), Richardson-extrapolated like ``_dmft.lag_statistics`` for the trapezoid kernel.
+(sigma2 = 0), Richardson-extrapolated with the orders of ``_dmft.lag_statistics`` for the
+trapezoid kernel (``_dmft.richardson_extrapolate``; du^2, and du^(alpha + 3/2) for the power law).
 """
 
 from __future__ import annotations
@@ -61,6 +62,9 @@ from rnncorr.theory._dmft import (
     laplace,
     pair_table,
     require_converged,
+    richardson_extrapolate,
+    richardson_orders,
+    richardson_steps,
     solve_white_noise,
     spectrum,
 )
@@ -120,7 +124,12 @@ def _rank_integral(sol: LagSolution, g: float, s0: float, n_freq: int = N_FREQ) 
 
 
 def rank_integral_equal_time(
-    activation: Activation, g: float, sigma2: float, delta0: float | None = None
+    activation: Activation,
+    g: float,
+    sigma2: float,
+    delta0: float | None = None,
+    *,
+    du: float | None = None,
 ) -> tuple[float, dict[str, Any]]:
     r"""Equal-time I = (2 pi)^-2 int int C_phi C_phi' |q - 1|^2 of the iid network at gain g.
 
@@ -134,12 +143,18 @@ def rank_integral_equal_time(
         White-noise intensity; 0 selects the chaotic DMFT (then ``delta0`` is required).
     delta0 : float, optional
         Chaos: the root of (C1) (``TheoryResult.delta0`` of :func:`rnncorr.theory.solve`).
+    du : float, optional
+        Finest lag step (default: ``DU_NOISY``, white noise; min(DU_CHAOS, DU_CHAOS_G / g),
+        chaos); a smaller one checks the convergence.
 
     Returns
     -------
     I, settings : float, dict
-        I Richardson-extrapolated from lag steps 2 du, du (white noise; trapezoid kernel) or at
-        du (chaos; spectral kernel, 2 du as a check); settings hold both values.
+        I Richardson-extrapolated (white noise; trapezoid kernel) from the steps and with the
+        error orders of ``_dmft.lag_statistics`` (``richardson_orders``: du^2, and for the
+        power law du^(alpha + 3/2), from 4 du, 2 du, du), or at du (chaos; spectral kernel,
+        2 du as a check); settings hold the values at every step (``I_steps``, coarsest
+        first; ``I_coarse``, ``I_fine`` at 2 du and du) and the orders.
 
     Raises
     ------
@@ -152,27 +167,37 @@ def rank_integral_equal_time(
         if not site.valid:
             raise DMFTConvergenceError(f"no single-site solution: {site.reason}")
         table = pair_table(activation, site.delta0)
-        du = DU_NOISY
-        for h in (2.0 * du, du):
+        du = DU_NOISY if du is None else du
+        # the error terms of the trapezoid kernel: du^2, and du^(alpha + 3/2) for the power law
+        orders = richardson_orders(activation)
+        for h in richardson_steps(du, orders):
             sol = require_converged(
                 solve_white_noise(activation, g, sigma2, site, du=h, table=table),
                 "white-noise DMFT (random mode)",
             )
             values.append(_rank_integral(sol, g, site.s0))
-        best = (4.0 * values[1] - values[0]) / 3.0
+        best = float(richardson_extrapolate(values, orders))
         kernel = "trapezoid, Richardson"
     else:
         if delta0 is None or not math.isfinite(delta0):
             raise ValueError("rank_integral_equal_time: chaos (sigma2 = 0) needs a finite delta0")
         table = pair_table(activation, delta0, chaos_table_nodes(g))
-        du = min(DU_CHAOS, DU_CHAOS_G / g)
+        du = min(DU_CHAOS, DU_CHAOS_G / g) if du is None else du
         for h in (2.0 * du, du):
             sol, s0 = solve_chaos_autocorrelation(activation, g, delta0, du=h, table=table)
             require_converged(sol, "chaotic DMFT (random mode)")
             values.append(_rank_integral(sol, g, s0))
         best = values[1]
         kernel = "spectral"
-    settings = {"du": du, "kernel": kernel, "I_coarse": values[0], "I_fine": values[1]}
+        orders = ()
+    settings = {
+        "du": du,
+        "kernel": kernel,
+        "I_coarse": values[-2],
+        "I_fine": values[-1],
+        "I_steps": values,
+        "richardson_orders": list(orders),
+    }
     return float(best), settings
 
 
