@@ -34,6 +34,7 @@ from rnncorr.config import (
     ConfigError,
     SimulationSettings,
     activation_from_entry,
+    check_settings,
     format_value,
 )
 from rnncorr.connectivity import (
@@ -86,32 +87,34 @@ _SIM_KEYS = (
 def random_mode_settings(config: Mapping[str, Any]) -> SimulationSettings:
     """Simulation settings of the branch: ``simulation`` overridden by ``connectivity.simulation``.
 
+    Checked by :func:`rnncorr.config.check_settings`, the one validator of the grid, the
+    command line and the library; its message names the key the offending value came from:
+    ``connectivity.simulation.<key>`` where the branch overrides it, ``simulation.<key>``
+    where the branch inherits it, ``connectivity.realizations`` for the realizations.
+
     Raises
     ------
     ConfigError
-        Naming ``connectivity.simulation.<key>`` when the merged settings are inconsistent.
+        Naming that key and the allowed values when the merged settings are inconsistent.
     """
     section = config["connectivity"]
+    overrides = dict(section.get("simulation", {}))
     merged = {k: v for k, v in config.get("simulation", {}).items() if k in _SIM_KEYS}
-    merged.update(section.get("simulation", {}))
-    settings = SimulationSettings(realizations=int(section["realizations"]), **merged)
-    where = "connectivity.simulation"
-    if settings.burn_in >= settings.duration:
-        raise ConfigError(
-            f"invalid config key '{where}.burn_in': {settings.burn_in} is not below duration "
-            f"{settings.duration}; allowed: 0 <= burn_in < duration"
+    merged.update(overrides)
+    realizations = section["realizations"]
+    settings = SimulationSettings(realizations=realizations, **merged)
+
+    def key(name: str) -> str:
+        if name == "realizations":
+            return "config key 'connectivity.realizations'"
+        if name in overrides:
+            return f"config key 'connectivity.simulation.{name}'"
+        return (
+            f"config key 'simulation.{name}' (inherited by the connectivity branch; override "
+            f"it in connectivity.simulation.{name})"
         )
-    if settings.windows_per_block < 2:
-        raise ConfigError(
-            f"invalid config key '{where}.window': each of the {settings.blocks} blocks must "
-            f"hold at least 2 windows of length {settings.window}; allowed: window <= duration "
-            "/ (2 blocks)"
-        )
-    if settings.samples_per_block < 2 or settings.sample_every < 1:
-        raise ConfigError(
-            f"invalid config key '{where}.sample_interval': need dt <= sample_interval and at "
-            "least 2 equal-time samples per block"
-        )
+
+    check_settings(settings, key)
     return settings
 
 
