@@ -27,8 +27,9 @@ import time
 import numpy as np
 
 from rnncorr import get_activation, theory
-from rnncorr.config import Cell, SimulationSettings
+from rnncorr.config import Cell
 from rnncorr.estimators import scalar_mean_and_standard_error
+from rnncorr.paired import paired_settings
 from rnncorr.simulate import realization_coupling, realization_seed, simulate_realization
 from rnncorr.theory._finite_n_equal_time import (
     equal_time_covariances,
@@ -63,15 +64,7 @@ def _theory_with_estimator_bias(J, activation, scalars, per_block: int) -> dict:
 
 def run_case(g: float, n: int, n_j: int, duration: float, seed: int, n_mc: int) -> None:
     act = get_activation("tanh")
-    settings = SimulationSettings(
-        realizations=n_j,
-        trajectories=16,
-        duration=duration,
-        burn_in=40,
-        dt=0.2,
-        blocks=8,
-        window=25,
-    )
+    settings = paired_settings(n_j, duration)
     per_block = settings.trajectories * settings.samples_per_block
     scalars = site_scalars(act, g, 1.0)
     cell = Cell(act, n, g, 1.0)

@@ -18,8 +18,7 @@ import argparse
 import time
 
 from rnncorr import get_activation, theory
-from rnncorr.config import SimulationSettings
-from rnncorr.paired import paired_realizations, paired_summary
+from rnncorr.paired import paired_realizations, paired_settings, paired_summary
 from rnncorr.theory._finite_n import nonlinear_pr_correction
 from rnncorr.theory._heterogeneous import heterogeneous_finite_n_prediction, site_scalars
 from rnncorr.theory._site import site_coefficients
@@ -38,15 +37,7 @@ def large_n_values(g: float) -> dict[str, float]:
 
 
 def simulations(g: float, n: int, n_j: int, duration: float, seed: int) -> None:
-    settings = SimulationSettings(
-        realizations=n_j,
-        trajectories=16,
-        duration=duration,
-        burn_in=40,
-        dt=0.2,
-        blocks=8,
-        window=25,
-    )
+    settings = paired_settings(n_j, duration)
     started = time.perf_counter()
     rows = paired_realizations(TANH, n, g, 1.0, settings, seed)
     summary = paired_summary(rows, large_n_values(g))

@@ -26,17 +26,65 @@ from typing import Any
 import numpy as np
 
 from rnncorr.activations import Activation
-from rnncorr.config import Cell, SimulationSettings
+from rnncorr.config import Cell, SimulationSettings, check_settings
 from rnncorr.estimators import scalar_mean_and_standard_error
 from rnncorr.simulate import realization_coupling, realization_seed, simulate_realization
 from rnncorr.theory._heterogeneous import heterogeneous_statistics, site_scalars
 from rnncorr.threads import blas_threads
 
-__all__ = ["PAIRED_STATISTICS", "paired_realizations", "paired_summary"]
+__all__ = [
+    "PAIRED_SETTINGS",
+    "PAIRED_STATISTICS",
+    "paired_realizations",
+    "paired_settings",
+    "paired_summary",
+]
 
 PAIRED_STATISTICS = tuple(
     f"zero_frequency.{var}.{stat}" for var in ("x", "phi") for stat in ("a", "nc2", "pr_over_n")
 ) + ("equal_time.x.a",)
+
+
+#: simulation settings of the paired finite-size studies (docs/finite_size.md §7.4, §8,
+#: docs/finite_size_equal_time.md, config/finite_size.yaml; the benchmarks finite_n_table.py,
+#: finite_size_simulations.py, finite_size_equal_time.py): Heun at dt = 0.2 (dt = 0.1 on the
+#: same 32 J changed PR_phi/N by +0.005 +- 0.004 and a_x by -0.00014 +- 0.00025: no detectable
+#: dt effect, finite_size.md §7.4), 16 trajectories per J, burn-in 40 (17 relaxation times
+#: 1/kappa at g_eff = 0.9), 8 blocks, zero-frequency window W = 25 with the W/2W
+#: extrapolation, equal-time samples every time unit. Only the realizations and the duration
+#: change between the studies.
+PAIRED_SETTINGS: dict[str, Any] = {
+    "trajectories": 16,
+    "burn_in": 40.0,
+    "dt": 0.2,
+    "integrator": "heun",
+    "blocks": 8,
+    "window": 25.0,
+    "extrapolate_window": True,
+    "sample_interval": 1.0,
+}
+
+
+def paired_settings(realizations: int, duration: float, **overrides: Any) -> SimulationSettings:
+    """The :class:`SimulationSettings` of a paired study: ``PAIRED_SETTINGS`` with the number of
+    J realizations, the recorded duration per trajectory and any ``overrides``.
+
+    Raises
+    ------
+    ConfigError
+        From :func:`rnncorr.config.check_settings` (e.g. a duration too short for 2 windows
+        per block: duration >= 2 x 8 x 25 = 400).
+
+    Examples
+    --------
+    >>> paired_settings(16, 2000.0).window, paired_settings(16, 2000.0, window=20.0).window
+    (25.0, 20.0)
+    """
+    settings = SimulationSettings(
+        **{**PAIRED_SETTINGS, "realizations": realizations, "duration": duration, **overrides}
+    )
+    check_settings(settings)
+    return settings
 
 
 def _theory_row(stats: dict[str, Any]) -> dict[str, float]:

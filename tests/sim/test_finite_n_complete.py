@@ -23,9 +23,8 @@ import numpy as np
 import pytest
 
 from rnncorr import get_activation, theory
-from rnncorr.config import SimulationSettings
 from rnncorr.estimators import scalar_mean_and_standard_error
-from rnncorr.paired import paired_realizations
+from rnncorr.paired import paired_realizations, paired_settings
 from rnncorr.theory._heterogeneous import heterogeneous_finite_n_prediction
 
 pytestmark = [pytest.mark.slow]
@@ -36,9 +35,7 @@ KEY = "zero_frequency.phi.pr_over_n"
 
 def test_complete_prediction_matches_paired_simulation():
     n, g = 100, 1.0
-    settings = SimulationSettings(
-        realizations=10, trajectories=16, duration=750, burn_in=40, dt=0.2, blocks=8, window=25
-    )
+    settings = paired_settings(10, 750.0)
     rows = paired_realizations(TANH, n, g, 1.0, settings, seed=12)
     diff, diff_se = scalar_mean_and_standard_error([r["sim"][KEY] - r["het"][KEY] for r in rows])
     mc = heterogeneous_finite_n_prediction(TANH, g, 1.0, n, 60, np.random.SeedSequence([7, n]))

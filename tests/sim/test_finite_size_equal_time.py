@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 from rnncorr.activations import get_activation
-from rnncorr.config import Cell, SimulationSettings
+from rnncorr.config import Cell
 from rnncorr.estimators import scalar_mean_and_standard_error
+from rnncorr.paired import paired_settings
 from rnncorr.simulate import realization_coupling, realization_seed, simulate_realization
 from rnncorr.theory._finite_n_equal_time import equal_time_covariances
 from rnncorr.theory._heterogeneous import _statistics, site_scalars
@@ -27,9 +28,7 @@ TANH = get_activation("tanh")
 
 def test_equal_time_pr_x_paired_with_heterogeneous_network():
     n, g = 100, 0.5
-    settings = SimulationSettings(
-        realizations=1, trajectories=16, duration=2000, burn_in=40, dt=0.2, blocks=8, window=25
-    )
+    settings = paired_settings(1, 2000.0)
     per_block = settings.trajectories * settings.samples_per_block
     scalars = site_scalars(TANH, g, 1.0)
     cell = Cell(TANH, n, g, 1.0)

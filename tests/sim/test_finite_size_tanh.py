@@ -23,14 +23,12 @@ import pytest
 
 from rnncorr import get_activation, theory
 from rnncorr.config import SimulationSettings
-from rnncorr.paired import paired_realizations, paired_summary
+from rnncorr.paired import paired_realizations, paired_settings, paired_summary
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("finite_size_tanh")]
 
 N, SIGMA2 = 100, 1.0
-SETTINGS = SimulationSettings(
-    realizations=64, trajectories=16, duration=750, burn_in=40, dt=0.2, blocks=8, window=25
-)
+SETTINGS = paired_settings(64, 750.0)
 TANH = get_activation("tanh")
 
 
