@@ -56,6 +56,7 @@ __all__ = [
     "annotate",
     "cell_dataset",
     "check_cell_dataset",
+    "compression_encoding",
     "decode_reasons",
     "encode_reasons",
     "git_commit",
@@ -358,14 +359,68 @@ def publish(tmp: str | Path, path: str | Path) -> None:
     os.replace(tmp, path)
 
 
-def write_netcdf(dataset: xr.Dataset, path: str | Path) -> Path:
-    """Write atomically: a temporary file in the same folder, then ``os.replace``."""
+#: numeric data variables below this size stay contiguous and uncompressed without a trial:
+#: chunked zlib storage costs 3.3-7.7 KB of HDF5 chunk index per variable (3-D to 5-D), more
+#: than zlib saves on a few hundred numbers (measured on theory.nc,
+#: docs/NUMERICS.md#size-of-theorync)
+COMPRESS_MIN_BYTES = 4096
+#: zlib level of the combined files (level 9 is < 1 % smaller on theory.nc and simulations.nc)
+COMPRESS_LEVEL = 4
+
+
+def _variable_bytes(dataset: xr.Dataset, name: str, encoding: dict[str, Any], folder: str) -> int:
+    """Size of a file holding only ``name`` (and its coordinates) with ``encoding``."""
+    path = Path(folder) / f"{len(os.listdir(folder))}.nc"
+    single = dataset[[name]].drop_encoding()  # the trial compares contiguous with zlib
+    single.attrs = {}
+    single.to_netcdf(path, engine="netcdf4", encoding={name: encoding} if encoding else None)
+    return path.stat().st_size
+
+
+def compression_encoding(
+    dataset: xr.Dataset, min_bytes: int = COMPRESS_MIN_BYTES, level: int = COMPRESS_LEVEL
+) -> dict[str, dict[str, Any]]:
+    """Lossless netCDF4 encoding: zlib + byte shuffle for the numeric data variables where it
+    makes the file smaller.
+
+    Each numeric data variable of at least ``min_bytes`` is written alone (with its
+    coordinates) into a temporary folder, contiguous and compressed, and is compressed if that
+    is smaller: zlib gains on NaN padding (``grid.extra`` cells, eigenvalues below the largest
+    N) and on exponent bytes, but the chunk index of compressed storage costs 3.3-7.7 KB per
+    variable, so a variable of mostly distinct float64 values can grow
+    (docs/NUMERICS.md#size-of-theorync). Strings, coordinates and small variables are left as
+    they are.
+
+    Lossless: the values read back are bit-identical (float64 stays float64; no scale/offset
+    packing). Deterministic: the same dataset gives the same decisions and the same bytes (zlib
+    at a fixed level, the netCDF library's default chunking, no timestamps in the HDF5 objects).
+    """
+    zlib = {"zlib": True, "complevel": level, "shuffle": True}
+    encoding = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for name, variable in dataset.data_vars.items():
+            if variable.dtype.kind not in "fiu" or variable.nbytes < min_bytes:
+                continue
+            plain = _variable_bytes(dataset, str(name), {}, folder)
+            if _variable_bytes(dataset, str(name), zlib, folder) < plain:
+                encoding[str(name)] = dict(zlib)
+    return encoding
+
+
+def write_netcdf(dataset: xr.Dataset, path: str | Path, *, compress: bool = False) -> Path:
+    """Write atomically: a temporary file in the same folder, then ``os.replace``.
+
+    ``compress``: lossless zlib + shuffle (:func:`compression_encoding`), used for the combined
+    files results/theory.nc and results/simulations.nc (default grid: theory.nc 300 427 ->
+    183 933 bytes, simulations.nc 5 728 245 -> 1 200 980; docs/NUMERICS.md#size-of-theorync).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
     try:
-        dataset.to_netcdf(tmp, engine="netcdf4")
+        encoding = compression_encoding(dataset) if compress else None
+        dataset.to_netcdf(tmp, engine="netcdf4", encoding=encoding)
         publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
