@@ -39,6 +39,7 @@ __all__ = [
     "linear_equivalent_statistics",
     "linear_finite_n",
     "linear_finite_n_coefficients",
+    "linear_pr_next_order",
     "montecarlo_linear_statistics",
     "nonlinear_finite_n_coefficients",
     "nonlinear_pr_correction",
@@ -246,6 +247,65 @@ def linear_finite_n_coefficients(g: float) -> dict[str, float]:
         "nc2_1": x * x * (20 - 8 * x + x * x) * u**6,
         "p_inf": p_inf,
         "p_0": -x * (2 + 7 * x),
+    }
+
+
+#: Next coefficient of E[PR] (finite_size.md §4.1): p_m1(x) = x (4 + c2 x + c3 x^2)/(1 - x)^4.
+#: The 4x is exact (small-x limit, §4.1); c2, c3 and their covariance are the weighted fit to the
+#: Monte Carlo points of benchmarks/finite_n_next_order.py with N (1 - x)^2 >= 20 (18 points,
+#: x = 0.09..0.64, chi2 = 14.5 for 16 d.o.f.).
+_P_M1_C2, _P_M1_C3 = 54.50, -67.70
+_P_M1_COV = ((3.878, -6.904), (-6.904, 12.854))
+#: largest x = g^2 of the fitted points; above it the numerator is frozen at its value there
+_P_M1_X_MAX = 0.64
+#: relative systematic error of the fitted form: the spread of its variants (a 1/N^2 term fitted
+#: as well; only N (1 - x)^2 >= 30) at x = 0.25..0.64 (finite_size.md §4.1)
+_P_M1_SYSTEMATIC = 0.05
+
+
+def linear_pr_next_order(g: float) -> dict[str, float | bool]:
+    r"""Estimated next coefficient p_m1 of the linear network's E[PR] (finite_size.md §4.1).
+
+        E[PR] = N (1-x)^2 - x (2 + 7x) + p_m1/N + O(1/N^2),
+        p_m1(x) ~= x (4 + c2 x + c3 x^2)/(1 - x)^4,   c2 = 54.5 +- 2.0,  c3 = -67.7 +- 3.6
+
+    (x = g^2; c2, c3 correlated, -0.98; plus 5 % systematic, §4.1). The leading 4x is exact:
+    at O(x) the means of tr C and tr C^2 have no 1/N^2 term and the fluctuation part of E[PR]
+    (§2.7) is N E[(alpha - beta)^2] with alpha - beta = -2 tr J/N, i.e. 4x/N. c2, c3 are a
+    Monte Carlo **estimate** (not derived): the weighted fit to N (E[PR] - N p_inf - p_0) at
+    N = 50..200, x = 0.09..0.64, N (1-x)^2 >= 20 (``benchmarks/finite_n_next_order.py``).
+    Above x = 0.64 the fit is not constrained; there p_m1 = x_max (4 + c2 x_max + c3
+    x_max^2)/(1 - x)^4 (the numerator frozen at x_max = 0.64, i.e. 7.1/(1 - x)^4, the size
+    measured at g = 0.8) and ``extrapolated`` is
+    True. The homogeneous linear-equivalent network has exactly this PR_phi at x = g_eff^2 (§5).
+
+    Parameters
+    ----------
+    g : float
+        Coupling gain (or g_eff), 0 <= g < 1.
+
+    Returns
+    -------
+    dict
+        ``{"p_m1", "p_m1_se" (from the fit covariance of c2, c3), "extrapolated" (x > 0.64)}``.
+
+    Examples
+    --------
+    >>> round(linear_pr_next_order(0.7)["p_m1"], 0)   # Monte Carlo: 109 +- 3 (N = 100)
+    105.0
+    """
+    g = _check_gain(g)
+    x = g * g
+    xn = min(x, _P_M1_X_MAX)
+    denominator = (1.0 - x) ** 4
+    grad = np.array([xn**3, xn**4]) / denominator  # d p_m1 / d (c2, c3)
+    p_m1 = xn * (4.0 + _P_M1_C2 * xn + _P_M1_C3 * xn * xn) / denominator
+    # statistical (fit covariance) and systematic (fit variants, §4.1) parts in quadrature
+    var = float(grad @ np.array(_P_M1_COV) @ grad) + (_P_M1_SYSTEMATIC * p_m1) ** 2
+    return {
+        "p_m1": p_m1,
+        "p_m1_se": math.sqrt(max(var, 0.0)),
+        "extrapolated": x > _P_M1_X_MAX + 1e-12,
     }
 
 
