@@ -9,7 +9,7 @@ homogeneous linear-equivalent network (``hom``, gain s0 everywhere) is the contr
     est = E_J[PR_lin(g_eff)]/N  +  mean over the simulated J of (sim_J - hom_J)
 
 where PR_phi of ``hom`` is exactly the linear network's PR at gain g_eff (§5), so its J mean
-comes from the cheap linear Monte Carlo (``montecarlo_linear_statistics``, LU only). sim - hom
+comes from the cheap linear Monte Carlo (``rnncorr.paired.paired_pr_phi_estimate``). sim - hom
 has a small spread over J (the J-to-J spread of PR, 0.03 at N = 100, cancels); the s.e. of est
 is that of the mean of sim - hom (mostly the estimation noise of the short simulations) and of
 the Monte Carlo, in quadrature.
@@ -37,9 +37,7 @@ import pytest
 
 from rnncorr import get_activation, theory
 from rnncorr.config import SimulationSettings
-from rnncorr.estimators import scalar_mean_and_standard_error
-from rnncorr.paired import paired_realizations
-from rnncorr.theory._finite_n import montecarlo_linear_statistics
+from rnncorr.paired import paired_pr_phi_estimate, paired_realizations
 
 pytestmark = [pytest.mark.slow]
 
@@ -54,19 +52,10 @@ def paired_estimate(activation, g: float, n: int, n_j: int, seed: int, mc_j: int
         realizations=n_j, trajectories=16, duration=750, burn_in=40, dt=0.2, blocks=8, window=25
     )
     rows = paired_realizations(activation, n, g, 1.0, settings, seed=seed)
-    diff, diff_se = scalar_mean_and_standard_error([r["sim"][KEY] - r["hom"][KEY] for r in rows])
     fin = theory.finite_n_statistics(activation, g, 1.0, n)
-    mc = montecarlo_linear_statistics(fin["terms"]["g_eff"], n, mc_j, seed=seed + 1)
-    hom, hom_se = mc["pr_over_n"], mc["pr_se"] / n
-    return {
-        "est": hom + diff,
-        "se": math.hypot(hom_se, diff_se),
-        "n_j": len(rows),
-        "fin": fin,
-        "large_n": theory.solve(activation, g, 1.0).statistics["zero_frequency"]["phi"][
-            "pr_over_n"
-        ],
-    }
+    out = paired_pr_phi_estimate(rows, fin["terms"]["g_eff"], n, mc_j, seed=seed + 1)
+    large_n = theory.solve(activation, g, 1.0).statistics["zero_frequency"]["phi"]["pr_over_n"]
+    return {**out, "fin": fin, "large_n": large_n}
 
 
 def _report(name: str, r: dict) -> tuple[float, float, float]:
