@@ -93,9 +93,10 @@ def pr_row(
     Two paired estimates of the J-averaged simulation: "het MC" = Monte Carlo mean of the
     heterogeneous network (``mc_j`` J) + mean of sim - het; "lin MC" = the linear Monte Carlo at
     g_eff (``lin_j`` J, default 20 ``mc_j``, LU only) + mean of sim - hom
-    (``paired_pr_phi_estimate``, as in the acceptance test). Pulls of the analytic prediction against "lin MC": with the simulation
-    s.e. alone and combined with the truncation error; N = inf and the series without the site
-    term (N p_inf + p_0^LE) against the same estimate with its s.e. alone.
+    (``paired_pr_phi_estimate``, as in the acceptance test). Pulls of the analytic prediction
+    against "lin MC": with the simulation s.e. alone and combined with the truncation error;
+    N = inf and the series without the site term (N p_inf + p_0^LE) against the same estimate
+    with its s.e. alone.
     """
     act = ACTIVATIONS[name]
     settings = SimulationSettings(
