@@ -91,3 +91,24 @@ def test_homogeneous_phi_pr_is_the_linear_pr_at_g_eff():
     L = np.linalg.inv(np.eye(60) - scalars.s0 * J)
     C = L @ L.T
     assert hom["phi"]["pr"] == pytest.approx(np.trace(C) ** 2 / np.sum(C * C), rel=1e-10)
+
+
+def test_cli_reports_truncation_error(capsys):
+    """``rnncorr theory --N``: json carries truncation_error (PR and PR/N), text shows it; at
+    the flagged power point the number stays under ``zero_frequency_unvalidated``."""
+    import json
+
+    from rnncorr.cli import main
+
+    args = ["theory", "--activation", "power", "--alpha", "0.5", "--g", "1", "--sigma2", "1"]
+    assert main([*args, "--N", "200", "--format", "json"]) == 0
+    fin = json.loads(capsys.readouterr().out)["finite_n"]
+    assert fin["valid"] is False and fin["reason"].startswith("series_out_of_range")
+    assert fin["pr_over_n"] is None
+    trunc = fin["truncation_error"]
+    assert trunc["pr_over_n"] == pytest.approx(trunc["pr"] / 200)
+    unvalidated = fin["zero_frequency_unvalidated"]["phi"]
+    assert unvalidated["pr_over_n_truncation_error"] == pytest.approx(trunc["pr_over_n"])
+    assert main([*args, "--N", "200", "--format", "text"]) == 0
+    text = capsys.readouterr().out
+    assert "truncation_error" in text and f"{trunc['pr_over_n']:.6g}" in text
