@@ -106,6 +106,12 @@ class TheoryResult:
         if complete is None:
             return homogeneous
         zf = complete["zero_frequency"]
+        # the homogeneous series' own error bar: its next term p_m1^LE/N (finite_size.md §4.1)
+        p_m1_le = complete.get("terms", {}).get("p_m1_le")
+        if p_m1_le is not None:
+            for block in (homogeneous, homogeneous["x"]):
+                block["pr_truncation_error"] = abs(p_m1_le) / n
+                block["pr_over_n_truncation_error"] = abs(p_m1_le) / n**2
         keys = (
             *("pr", "pr_over_n", "a", "nc2", "p_inf", "p_0", "a_1", "nc2_1"),
             *("pr_truncation_error", "pr_over_n_truncation_error"),

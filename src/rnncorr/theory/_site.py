@@ -713,7 +713,9 @@ def finite_n_statistics(activation: Activation, g: float, sigma2: float, N: int)
         out["reason"] = (
             f"series_out_of_range: next term |p_m1^LE|/N = {abs(terms['p_m1_le']) / N:.3g} > "
             f"{NEXT_ORDER_MAX_RATIO:g} |p_0^LE| = {NEXT_ORDER_MAX_RATIO * p_0_le:.3g} "
-            f"(N (1 - g_eff^2)^2 = {n_gap:.3g}; the series needs N >= {math.ceil(n_series)})"
+            f"(N (1 - g_eff^2)^2 = {n_gap:.3g}; the series needs N >= {math.ceil(n_series)}; "
+            "compare with the heterogeneous network's Monte Carlo, --finite-n-samples, which "
+            "has no 1/N expansion)"
         )
     elif spread > MAX_GAIN_SPREAD:
         out["reason"] = f"gain_spread_too_large: sd(s_i)/s0 = {spread:.3g} > {MAX_GAIN_SPREAD:g}"
