@@ -2,15 +2,16 @@
 
     E[PR] = N p_inf + p_0 + p_m1/N + p_m2/N^2 + ...,  p_inf = (1 - x)^2, p_0 = -x (2 + 7 x)
 
-with x = g^2 (p_inf, p_0 exact: §0). For each g the Monte Carlo over J
-(``montecarlo_linear_statistics``) gives R(N) = N (E[PR] - N p_inf - p_0) at several N (a
-two-size fit R = p_m1 + p_m2/N is printed per g). The last table is the weighted least-squares
-fit, over the points with N (1 - x)^2 >= 20, of the form used for the truncation error of
-``finite_n_statistics`` (``rnncorr.theory._finite_n.linear_pr_next_order``):
+with x = g^2 (p_inf, p_0 exact: §0). First the exact small-x series of E[PR] at finite N
+(``linear_pr_small_gain_series``; through x^4: p_m1 = 4x + 46x^2 + 160x^3 + 324x^4 + ...).
+Then, for each g, the Monte Carlo over J (``montecarlo_linear_statistics``) gives R(N) =
+N (E[PR] - N p_inf - p_0) at several N (a two-size fit R = p_m1 + p_m2/N is printed per g).
+The last tables fit, over the points with N (1 - x)^2 >= 20, the form used for the truncation
+error of ``finite_n_statistics`` (``rnncorr.theory._finite_n.linear_pr_next_order``):
 
-    R(N) = p_m1(x) = x (4 + c_2 x + c_3 x^2) / (1 - x)^4      (4x exact, §4.1)
+    R(N) = p_m1(x) = (4x + 30x^2 + 0x^3 - 56x^4 + c5 x^5 + c6 x^6) / (1 - x)^4
 
-and of two variants (a 1/N^2 term c_4 x^2/(1-x)^8/N added; only N (1 - x)^2 >= 30).
+(numerator exact through x^4) and its variants (c5 only; c7 added; only N (1 - x)^2 >= 30).
 
     OMP_NUM_THREADS=1 nice .venv/bin/python benchmarks/finite_n_next_order.py --json A.json
     OMP_NUM_THREADS=1 nice .venv/bin/python benchmarks/finite_n_next_order.py --json B.json \\
@@ -29,7 +30,11 @@ import time
 
 import numpy as np
 
-from rnncorr.theory._finite_n import linear_pr_next_order, montecarlo_linear_statistics
+from rnncorr.theory._finite_n import (
+    linear_pr_next_order,
+    linear_pr_small_gain_series,
+    montecarlo_linear_statistics,
+)
 
 GAINS = (0.5, 0.6, 0.674, 0.75)
 SIZES = {50: 24000, 100: 12000, 200: 4000}
@@ -75,29 +80,46 @@ def measure(gains, sizes: dict[int, int], quick: bool) -> list[dict]:
     return points
 
 
+def exact_table(order: int) -> None:
+    """The exact small-x series of E[PR] at finite N (``linear_pr_small_gain_series``)."""
+    series = linear_pr_small_gain_series(order)
+    print("\n## Exact: E[PR] = sum_k x^k sum_p e_kp N^p (Wick, real Gaussian J)\n")
+    print("| k | N^1 | N^0 | N^-1 (p_m1) | lower powers |")
+    print("|---|---|---|---|---|")
+    for k, row in series.items():
+        low = ", ".join(f"{v} N^{p}" for p, v in row.items() if p < -1)
+        print(f"| {k} | {row.get(1, 0)} | {row.get(0, 0)} | {row.get(-1, 0)} | {low} |")
+    coefficients = [float(series.get(k, {}).get(-1, 0)) for k in range(order + 1)]
+    numerator = np.convolve(coefficients, [1, -4, 6, -4, 1])[: order + 1]
+    print(f"\n(1 - x)^4 p_m1 = {' + '.join(f'{c:g} x^{k}' for k, c in enumerate(numerator) if k)}")
+
+
 def global_fit(points: list[dict]) -> None:
     x, N, r, se = (
         np.array(v)
         for v in zip(*[(p["x"], *row) for p in points for row in p["rows"]], strict=True)
     )
     n_gap = N * (1 - x) ** 2
-    print("\n## p_m1(x) = x (4 + c2 x + c3 x^2)/(1 - x)^4 (weighted fit of R(N))\n")
-    print("| variant | points | c2 | c3 | c4 (1/N^2) | chi2/dof |")
+    exact = 4 * x + 30 * x**2 - 56 * x**4  # (1 - x)^4 p_m1 through x^4, exact
+    print("\n## p_m1(x) = (4x + 30x^2 - 56x^4 + c5 x^5 + c6 x^6 ...)/(1 - x)^4, fit of R(N)\n")
+    print("| variant | points | fitted coefficients | chi2/dof | p_m1(0.454) | p_m1(0.64) |")
     print("|---|---|---|---|---|---|")
-    for cut, with_m2 in ((20, False), (20, True), (30, False)):
+    for cut, powers in ((20, (5, 6)), (20, (5,)), (20, (5, 6, 7)), (30, (5,)), (30, (5, 6))):
         m = n_gap >= cut
-        cols = [x**2 / (1 - x) ** 4, x**3 / (1 - x) ** 4]
-        if with_m2:
-            cols.append(x**2 / (1 - x) ** 8 / N)
-        beta, cov, chi2 = weighted_fit(
-            np.stack(cols, axis=1)[m], (r - 4 * x / (1 - x) ** 4)[m], se[m]
-        )
+        X = np.stack([x**k / (1 - x) ** 4 for k in powers], axis=1)
+        beta, cov, chi2 = weighted_fit(X[m], (r - exact / (1 - x) ** 4)[m], se[m])
         err = np.sqrt(np.diag(cov))
-        c4 = f"{beta[2]:.1f} +- {err[2]:.1f}" if with_m2 else "-"
+        fitted = ", ".join(
+            f"c{k} = {b:.1f} +- {e:.1f}" for k, b, e in zip(powers, beta, err, strict=True)
+        )
+
+        def p_m1(xx: float, beta=beta, powers=powers) -> float:
+            num = 4 * xx + 30 * xx**2 - 56 * xx**4
+            return (num + sum(b * xx**k for b, k in zip(beta, powers, strict=True))) / (1 - xx) ** 4
+
         print(
-            f"| N(1-x)^2 >= {cut}{' + 1/N^2' if with_m2 else ''} | {m.sum()} | "
-            f"{beta[0]:.2f} +- {err[0]:.2f} | {beta[1]:.2f} +- {err[1]:.2f} | {c4} | "
-            f"{chi2:.1f}/{m.sum() - len(beta)} |"
+            f"| N(1-x)^2 >= {cut} | {m.sum()} | {fitted} | {chi2:.1f}/{m.sum() - len(beta)} | "
+            f"{p_m1(0.4538):.1f} | {p_m1(0.64):.1f} |"
         )
     print("\n## Points against linear_pr_next_order (the adopted fit; * = N (1-x)^2 < 20)\n")
     print("| x | N | N (1-x)^2 | R measured | p_m1 formula | pull |")
@@ -120,7 +142,9 @@ def main() -> None:
     parser.add_argument("--fit", nargs="+", metavar="JSON", help="only fit these saved points")
     parser.add_argument("--gains", type=float, nargs="+", default=GAINS, help="g values")
     parser.add_argument("--sizes", nargs="+", metavar="N:J", help="e.g. 100:16000 200:6000")
+    parser.add_argument("--exact", type=int, default=4, help="order in x of the exact series")
     args = parser.parse_args()
+    exact_table(args.exact)
     if args.fit:
         points = [p for name in args.fit for p in json.load(open(name))]
     else:

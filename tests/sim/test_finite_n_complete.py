@@ -20,7 +20,7 @@ Tolerances (fixed seeds, chosen before the first run):
   the prediction (its own error bar; 0.008 at N = 100, 0.002 at N = 200). The pull against the
   simulation s.e. alone is printed too (the series is known to sit ~0.004 low at N = 100, §10.8);
 * the flagged point: ``valid`` False with a ``series_out_of_range`` reason, and the
-  ``unvalidated`` value within 2 combined s.e. (se and its T, which is large there: 0.037);
+  ``unvalidated`` value within 2 combined s.e. (se and its T, which is large there: 0.036);
 * what the test resolves (so that it can fail): the prediction without the site term (the
   homogeneous series N p_inf + p_0^LE, 0.019 and 0.026 below the complete one at tanh N = 100
   and power N = 200) is rejected by more than 3 simulation s.e. there.

@@ -13,6 +13,7 @@ from rnncorr import get_activation, theory
 from rnncorr.theory._finite_n import (
     linear_finite_n_coefficients,
     linear_pr_next_order,
+    linear_pr_small_gain_series,
     montecarlo_linear_statistics,
 )
 from rnncorr.theory._heterogeneous import heterogeneous_statistics, site_scalars
@@ -22,20 +23,47 @@ TANH = get_activation("tanh")
 POWER = get_activation("power", alpha=0.5)
 
 
-def test_next_order_small_gain_limit_is_4x():
-    # exact at O(x): the fluctuation part N E[(alpha - beta)^2] = 4x/N (§4.1)
-    for g in (0.01, 0.03):
-        assert linear_pr_next_order(g)["p_m1"] / g**2 == pytest.approx(4.0, rel=0.02)
+def test_exact_small_gain_series():
+    """Wick expansion of E[PR] at finite N (§4.1): the N^1 and N^0 coefficients reproduce the
+    closed forms N (1 - x)^2 and -x (2 + 7x); the N^-1 ones are p_m1 = 4x + 46x^2 + 160x^3 +
+    324x^4, which linear_pr_next_order reproduces at small x."""
+    series = linear_pr_small_gain_series(4)
+    assert [series[k].get(1, 0) for k in range(5)] == [1, -2, 1, 0, 0]
+    assert [series[k].get(0, 0) for k in range(5)] == [0, -2, -7, 0, 0]
+    assert [series[k].get(-1, 0) for k in range(5)] == [0, 4, 46, 160, 324]
+    for g in (0.05, 0.1):
+        x = g * g
+        taylor = 4 * x + 46 * x**2 + 160 * x**3 + 324 * x**4
+        assert linear_pr_next_order(g)["p_m1"] == pytest.approx(taylor, abs=1000 * x**5)
     assert not linear_pr_next_order(0.79)["extrapolated"]
     assert linear_pr_next_order(0.85)["extrapolated"]
+
+
+@pytest.mark.slow
+def test_exact_small_gain_series_matches_montecarlo_at_small_n():
+    """Every power of 1/N is in the series: at N = 3 and 5 (g = 0.15, 0.2; 4e5 J, 2 s) its sum
+    through x^4 equals the Monte Carlo within 2 s.e. (1.4e-4, 2.8e-4); the x^2 and x^3 terms
+    (7.7e-3 and 2.6e-4 at N = 3) are resolved."""
+    series = linear_pr_small_gain_series(4)
+    rng = np.random.default_rng(0)
+    for n, g in ((3, 0.15), (5, 0.2)):
+        x = g * g
+        total = sum(float(c) * n**p * x**k for k, row in series.items() for p, c in row.items())
+        J = rng.standard_normal((400_000, n, n)) * g / math.sqrt(n)
+        M = np.linalg.inv(np.eye(n) - J)
+        C = M @ np.swapaxes(M, 1, 2)
+        pr = np.trace(C, axis1=1, axis2=2) ** 2 / np.einsum("bij,bij->b", C, C)
+        se = pr.std() / math.sqrt(pr.size)
+        print(f"\nN = {n}, g = {g}: series {total:.5f}, MC {pr.mean():.5f} +- {se:.5f}")
+        assert abs(pr.mean() - total) < 2 * se
 
 
 @pytest.mark.slow
 def test_next_order_matches_montecarlo():
     """g = 0.6, N = 100, 6000 J (3 s, seed 5): R = N (E PR - N p_inf - p_0) against p_m1.
 
-    Tolerance 2 s.e. (Monte Carlo s.e. of R, ~4, and the fit's, ~1.6, in quadrature). The same
-    data reject p_m1 = 0 (the two-term series as exact) by ~7 s.e.
+    Tolerance 2 s.e. (Monte Carlo s.e. of R, ~4, and the fit's, ~3, in quadrature). The same
+    data reject p_m1 = 0 (the two-term series as exact) by ~6 s.e.
     """
     g, n = 0.6, 100
     c = linear_finite_n_coefficients(g)
