@@ -538,7 +538,8 @@ def theory_dataset(
     ``finite_n`` maps (activation, g, sigma2) to
     :func:`rnncorr.theory._site.finite_n_coefficients`: variables ``finite_n_p_0``,
     ``finite_n_a_1``, ``finite_n_nc2_1`` (complete: homogeneous + analytic site term),
-    ``p_0_site_analytic``, ``a_1_site``, ``nc2_1_site`` on (..., variable), and
+    ``p_0_site_analytic``, ``a_1_site``, ``nc2_1_site``, ``finite_n_truncation`` (truncation
+    error of E[PR] times N) on (..., variable), and
     ``finite_n_min_N`` / ``finite_n_reason`` (the series holds for N >= finite_n_min_N;
     docs/finite_size.md §10.6). NaN where not given.
 
@@ -603,6 +604,11 @@ def theory_dataset(
         "p_0_site_analytic": (None, "p_0_site", "analytic site term of p_0 (§10)"),
         "a_1_site": (None, "a_1_site", "analytic site term of a_1 (§10)"),
         "nc2_1_site": (None, "nc2_1_site", "analytic site term of nc2_1 (§10)"),
+        "finite_n_truncation": (
+            "pr_truncation_coefficient",
+            None,
+            "truncation error of the finite-N PR: finite_n_truncation / N (§10.6)",
+        ),
     }
     fin = {name: np.full((*shape, len(VARIABLES)), np.nan) for name in fin_names}
     fin_min_n = np.full(shape, np.nan)

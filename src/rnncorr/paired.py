@@ -35,6 +35,7 @@ from rnncorr.threads import blas_threads
 __all__ = [
     "PAIRED_SETTINGS",
     "PAIRED_STATISTICS",
+    "paired_pr_phi_estimate",
     "paired_realizations",
     "paired_settings",
     "paired_summary",
@@ -174,3 +175,38 @@ def paired_summary(
             "gain_over_large_n": scalar_mean_and_standard_error(gain),
         }
     return out
+
+
+def paired_pr_phi_estimate(
+    rows: list[dict[str, dict[str, float]]], g_eff: float, n: int, mc_samples: int, seed: int
+) -> dict[str, float]:
+    r"""J-averaged simulated E[PR_phi/N] with the homogeneous network as control variate.
+
+        est = E_J[PR_lin(g_eff)]/N + mean over the simulated J of (sim_J - hom_J)
+
+    PR_phi of the homogeneous linear-equivalent network on J is exactly the linear network's PR
+    for s0 J (entries of variance g_eff^2/N; docs/finite_size.md §5), so its J mean comes from
+    ``montecarlo_linear_statistics`` (LU only, ``mc_samples`` further J, ``seed``), and sim -
+    hom no longer carries the O(1/sqrt(N)) J-to-J spread of PR (§8, §10.8). s.e.: the mean of
+    sim - hom and the Monte Carlo, in quadrature.
+
+    Returns
+    -------
+    dict
+        ``{"est", "se", "hom_mc", "hom_mc_se", "sim_minus_hom", "sim_minus_hom_se", "n_j"}``.
+    """
+    from rnncorr.theory._finite_n import montecarlo_linear_statistics
+
+    key = "zero_frequency.phi.pr_over_n"
+    diff, diff_se = scalar_mean_and_standard_error([r["sim"][key] - r["hom"][key] for r in rows])
+    mc = montecarlo_linear_statistics(g_eff, n, mc_samples, seed=seed)
+    hom, hom_se = mc["pr_over_n"], mc["pr_se"] / n
+    return {
+        "est": hom + diff,
+        "se": float(np.hypot(hom_se, diff_se)),
+        "hom_mc": hom,
+        "hom_mc_se": hom_se,
+        "sim_minus_hom": diff,
+        "sim_minus_hom_se": diff_se,
+        "n_j": len(rows),
+    }

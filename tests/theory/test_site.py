@@ -140,8 +140,12 @@ def test_theory_dataset_carries_complete_finite_n_coefficients():
     c = fin[(TANH.label, 0.5, 1.0)]
     assert float(point.finite_n_p_0) == pytest.approx(c["phi"]["p_0"])
     assert float(point.p_0_site_analytic) == pytest.approx(c["terms"]["phi"]["p_0_site"])
-    k2 = c["terms"]["g_eff"] ** 2
-    assert float(point.finite_n_min_N) == pytest.approx(20 / (1 - k2) ** 2)
+    # smallest valid N: the next term |p_m1^LE|/N at most half of |p_0^LE| (§10.6), or the
+    # gain spread (not binding here)
+    t = c["terms"]
+    n_series = t["p_m1_le"] / (0.5 * abs(t["phi"]["p_0_le"]))
+    assert float(point.finite_n_min_N) == pytest.approx(max(n_series, t["n_var_eps"] / 0.01))
+    assert float(point.finite_n_truncation) == pytest.approx(c["phi"]["pr_truncation_coefficient"])
     assert str(io.decode_reasons(point.finite_n_reason).values) == ""
     assert np.isnan(
         float(ds.sel(activation=TANH.label, g=1.0, sigma2=1.0, variable="x").finite_n_p_0)

@@ -27,7 +27,9 @@ All functions are pure numpy / Python; nothing here imports the simulation code.
 
 from __future__ import annotations
 
+import itertools
 import math
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -39,6 +41,8 @@ __all__ = [
     "linear_equivalent_statistics",
     "linear_finite_n",
     "linear_finite_n_coefficients",
+    "linear_pr_next_order",
+    "linear_pr_small_gain_series",
     "montecarlo_linear_statistics",
     "nonlinear_finite_n_coefficients",
     "nonlinear_pr_correction",
@@ -246,6 +250,193 @@ def linear_finite_n_coefficients(g: float) -> dict[str, float]:
         "nc2_1": x * x * (20 - 8 * x + x * x) * u**6,
         "p_inf": p_inf,
         "p_0": -x * (2 + 7 * x),
+    }
+
+
+#: Next coefficient of E[PR] (finite_size.md §4.1): p_m1(x) = n(x)/(1 - x)^4 with the numerator
+#: n(x) = 4x + 30x^2 + 0x^3 - 56x^4 (exact: ``linear_pr_small_gain_series``) + c5 x^5 + c6 x^6;
+#: c5, c6 and their covariance are the weighted fit to the Monte Carlo points of
+#: benchmarks/finite_n_next_order.py with N (1 - x)^2 >= 20 (18 points, x = 0.09..0.64, chi2 =
+#: 16.4 for 16 d.o.f.).
+_P_M1_EXACT = (0.0, 4.0, 30.0, 0.0, -56.0)
+_P_M1_C5, _P_M1_C6 = 217.37, -319.32
+_P_M1_COV = ((598.93, -959.04), (-959.04, 1546.96))
+#: largest x = g^2 of the fitted points; above it the numerator is frozen at its value there
+_P_M1_X_MAX = 0.64
+#: relative systematic error of the fitted form: the spread of its variants (a third fitted
+#: coefficient; only N (1 - x)^2 >= 30) at x = 0.25..0.64 (finite_size.md §4.1)
+_P_M1_SYSTEMATIC = 0.10
+
+
+def _matchings(items: list[int]):
+    if not items:
+        yield []
+        return
+    first = items[0]
+    for i in range(1, len(items)):
+        for rest in _matchings(items[1:i] + items[i + 1 :]):
+            yield [(first, items[i]), *rest]
+
+
+def _find(parent: list[int], a: int) -> int:
+    """Union-find root with path halving."""
+    while parent[a] != a:
+        parent[a] = parent[parent[a]]
+        a = parent[a]
+    return a
+
+
+def _multitrace_moment(words: tuple[tuple[int, ...], ...]) -> dict[int, int]:
+    """E[prod_w tr(w)] for J_ij iid N(0, 1/N), w words in J (0) and J^T (1), exactly.
+
+    Wick: sum over pairings of the letters; a pairing fixes the entry indices (J_ab J_cd ->
+    a = c, b = d; a transposed letter swaps its two indices) and, with the cyclic trace
+    constraints, leaves N^loops free sums, weighted N^-pairs: returns {loops - pairs: count}.
+    """
+    letters = [(wi, pos, t) for wi, w in enumerate(words) for pos, t in enumerate(w)]
+    n = len(letters)
+    out: dict[int, int] = {}
+    if n % 2:
+        return out
+    index = {(wi, pos): k for k, (wi, pos, _) in enumerate(letters)}
+    # slot 2k: row index of letter k, 2k + 1: its column; in a trace the column of a letter is
+    # the row of the next one
+    cyclic = [
+        (2 * k + 1, 2 * index[(wi, (pos + 1) % len(words[wi]))])
+        for k, (wi, pos, _) in enumerate(letters)
+    ]
+    entry = [
+        (2 * k, 2 * k + 1) if t == 0 else (2 * k + 1, 2 * k) for k, (_, _, t) in enumerate(letters)
+    ]
+    for pairing in _matchings(list(range(n))):
+        parent = list(range(2 * n))
+        for a, b in cyclic:
+            parent[_find(parent, a)] = _find(parent, b)
+        for i, j in pairing:
+            parent[_find(parent, entry[i][0])] = _find(parent, entry[j][0])
+            parent[_find(parent, entry[i][1])] = _find(parent, entry[j][1])
+        power = len({_find(parent, a) for a in range(2 * n)}) - n // 2
+        out[power] = out.get(power, 0) + 1
+    return out
+
+
+def linear_pr_small_gain_series(order: int) -> dict[int, dict[int, Fraction]]:
+    r"""Exact expansion of the linear network's E[PR] in x = g^2 at finite N (finite_size.md §4.1).
+
+        E[PR] = sum_k x^k sum_p e_{k,p} N^p       (real Gaussian J, every power of 1/N)
+
+    PR = N (1 + alpha)^2/(1 + beta) with alpha = tr C/N - 1 and beta = tr C^2/N - 1, C = M M^T,
+    M = sum_p J^p, expanded in J to degree 2 ``order``; each product of traces of words is
+    averaged exactly by Wick's theorem (:func:`_multitrace_moment`). e_{k,1} and e_{k,0} are
+    the coefficients of N p_inf = N (1 - x)^2 and p_0 = -x (2 + 7x) (a check), e_{k,-1} those
+    of p_m1: 4, 46, 160, 324 for k = 1..4. Cost: 0.1 s for order 3, 1-2 s for order 4 (pure
+    Python, (2k - 1)!! pairings per product of traces).
+
+    Returns
+    -------
+    dict
+        ``{k: {p: e_kp}}`` with exact fractions; zero coefficients omitted.
+    """
+    if int(order) != order or not 0 <= order <= 5:
+        raise ValueError(f"order must be an integer in 0..5, got {order!r}")
+    top = 2 * int(order)
+
+    def canonical(w: tuple[int, ...]) -> tuple[int, ...]:
+        return min(w[i:] + w[:i] for i in range(len(w)))
+
+    # random polynomials in J: {(degree, sorted words): coefficient}; each trace carries 1/N
+    alpha: dict = {}
+    beta: dict = {}
+    for d in range(1, top + 1):
+        for p in range(d + 1):
+            key = (d, (canonical((0,) * p + (1,) * (d - p)),))
+            alpha[key] = alpha.get(key, 0) + 1
+        for p1, q1, p2 in itertools.product(range(d + 1), repeat=3):
+            q2 = d - p1 - q1 - p2
+            if q2 >= 0:
+                key = (d, (canonical((0,) * p1 + (1,) * q1 + (0,) * p2 + (1,) * q2),))
+                beta[key] = beta.get(key, 0) + 1
+
+    def mul(a: dict, b: dict) -> dict:
+        out: dict = {}
+        for (d1, w1), c1 in a.items():
+            for (d2, w2), c2 in b.items():
+                if d1 + d2 <= top:
+                    key = (d1 + d2, tuple(sorted(w1 + w2)))
+                    out[key] = out.get(key, 0) + c1 * c2
+        return out
+
+    def add(a: dict, b: dict) -> dict:
+        out = dict(a)
+        for key, c in b.items():
+            out[key] = out.get(key, 0) + c
+        return out
+
+    one = {(0, ()): 1}
+    numerator = mul(add(one, alpha), add(one, alpha))
+    minus_beta = {key: -c for key, c in beta.items()}
+    geometric, term = dict(one), dict(one)
+    for _ in range(top):
+        term = mul(term, minus_beta)
+        geometric = add(geometric, term)
+    series: dict[int, dict[int, Fraction]] = {}
+    for (d, words), c in mul(numerator, geometric).items():
+        if d % 2 or c == 0:
+            continue
+        row = series.setdefault(d // 2, {})
+        for power, count in _multitrace_moment(words).items():
+            p = 1 - len(words) + power  # E[PR] = N E[...], one 1/N per trace
+            row[p] = row.get(p, Fraction(0)) + Fraction(c * count)
+    return {
+        k: {p: v for p, v in sorted(row.items(), reverse=True) if v}
+        for k, row in sorted(series.items())
+    }
+
+
+def linear_pr_next_order(g: float) -> dict[str, float | bool]:
+    r"""Next coefficient p_m1 of the linear network's E[PR] (finite_size.md §4.1).
+
+        E[PR] = N (1-x)^2 - x (2 + 7x) + p_m1/N + O(1/N^2),
+        p_m1(x) = n(x)/(1 - x)^4,  n(x) = 4x + 30x^2 + 0x^3 - 56x^4 + c5 x^5 + c6 x^6
+
+    (x = g^2). The Taylor coefficients of p_m1 through x^4 (4, 46, 160, 324) are **exact**
+    (:func:`linear_pr_small_gain_series`, Wick's theorem at finite N); c5 = 217 +- 24,
+    c6 = -319 +- 39 (correlation -0.995) are a Monte Carlo **estimate**: the weighted fit to
+    N (E[PR] - N p_inf - p_0) at N = 50..200, x = 0.09..0.64, N (1-x)^2 >= 20
+    (``benchmarks/finite_n_next_order.py``; chi2 = 16.4 for 16 d.o.f.); ``p_m1_se`` adds a 10 %
+    systematic (the spread of the fit variants, §4.1) to the fit's error. Above x = 0.64 the fit
+    is not constrained; there the numerator is frozen at its x = 0.64 value (p_m1 = 6.9/(1 -
+    x)^4) and ``extrapolated`` is True. The homogeneous linear-equivalent network has exactly
+    this PR_phi at x = g_eff^2 (§5).
+
+    Parameters
+    ----------
+    g : float
+        Coupling gain (or g_eff), 0 <= g < 1.
+
+    Returns
+    -------
+    dict
+        ``{"p_m1", "p_m1_se", "extrapolated" (x > 0.64)}``.
+
+    Examples
+    --------
+    >>> round(linear_pr_next_order(0.7)["p_m1"], 0)   # Monte Carlo: 109 +- 3 (N = 100)
+    113.0
+    """
+    g = _check_gain(g)
+    x = g * g
+    xn = min(x, _P_M1_X_MAX)
+    denominator = (1.0 - x) ** 4
+    exact = sum(c * xn**k for k, c in enumerate(_P_M1_EXACT))
+    grad = np.array([xn**5, xn**6]) / denominator  # d p_m1 / d (c5, c6)
+    p_m1 = (exact + _P_M1_C5 * xn**5 + _P_M1_C6 * xn**6) / denominator
+    # statistical (fit covariance) and systematic (fit variants, §4.1) parts in quadrature
+    var = float(grad @ np.array(_P_M1_COV) @ grad) + (_P_M1_SYSTEMATIC * p_m1) ** 2
+    return {
+        "p_m1": p_m1,
+        "p_m1_se": math.sqrt(max(var, 0.0)),
+        "extrapolated": x > _P_M1_X_MAX + 1e-12,
     }
 
 

@@ -71,7 +71,9 @@ class TheoryResult:
         prediction N p_inf + p_0^LE + p_0^site under the same keys -- null where the point is
         outside the series' range (``valid`` False, ``reason``) -- plus ``terms`` (every term,
         and the homogeneous series under ``terms.homogeneous``), ``equal_time`` (hook),
-        ``n_gap``, ``pr_truncation``, ``gain_spread``.
+        ``n_gap``, ``pr_truncation``, ``gain_spread``, and ``truncation_error`` (``pr``,
+        ``pr_over_n``: estimated size of the neglected O(1/N) term, docs/finite_size.md §10.6;
+        also ``pr_truncation_error``, ``pr_over_n_truncation_error`` of phi and of x).
         """
 
         def series(coefficients: dict[str, float], name: str) -> float | None:
@@ -104,18 +106,38 @@ class TheoryResult:
         if complete is None:
             return homogeneous
         zf = complete["zero_frequency"]
-        keys = ("pr", "pr_over_n", "a", "nc2", "p_inf", "p_0", "a_1", "nc2_1")
+        # the homogeneous series' own error bar: its next term p_m1^LE/N (finite_size.md §4.1)
+        p_m1_le = complete.get("terms", {}).get("p_m1_le")
+        if p_m1_le is not None:
+            for block in (homogeneous, homogeneous["x"]):
+                block["pr_truncation_error"] = abs(p_m1_le) / n
+                block["pr_over_n_truncation_error"] = abs(p_m1_le) / n**2
+        keys = (
+            *("pr", "pr_over_n", "a", "nc2", "p_inf", "p_0", "a_1", "nc2_1"),
+            *("pr_truncation_error", "pr_over_n_truncation_error"),
+        )
         out = {
             "N": int(n),
             "kind": "zero_frequency",
-            **{k: zf["phi"][k] for k in keys},
-            "x": {k: zf["x"][k] for k in keys},
+            **{k: zf["phi"].get(k) for k in keys},
+            "x": {k: zf["x"].get(k) for k in keys},
             "valid": complete["valid"],
             "reason": complete["reason"],
             **{
                 k: complete.get(k)
-                for k in ("n_gap", "n_gap_min", "gain_spread", "gain_spread_max", "pr_truncation")
+                for k in (
+                    "n_gap",
+                    "n_gap_min",
+                    "n_min",
+                    "next_order_ratio",
+                    "next_order_ratio_max",
+                    "gain_spread",
+                    "gain_spread_max",
+                    "pr_truncation",
+                )
             },
+            # size of the neglected O(1/N) term of PR (phi; x under "x"), docs/finite_size.md §10.6
+            "truncation_error": complete.get("truncation_error", {}).get("phi"),
             "terms": {
                 **complete["terms"],
                 "homogeneous": {"phi": homogeneous, "x": homogeneous.pop("x")},

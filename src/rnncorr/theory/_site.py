@@ -45,6 +45,7 @@ from rnncorr.theory._gauss import gauss_average
 
 __all__ = [
     "MAX_GAIN_SPREAD",
+    "NEXT_ORDER_MAX_RATIO",
     "SERIES_MIN_N_GAP",
     "diagonal_covariance",
     "finite_n_coefficients",
@@ -482,16 +483,21 @@ def site_coefficients(activation: Activation, g: float, sigma2: float) -> dict[s
 # The complete zero-frequency finite-N prediction (what `rnncorr theory --N` reports)
 # --------------------------------------------------------------------------------------------
 
-#: smallest N (1 - g_eff^2)^2 at which the two-term series N p_inf + p_0 is used: below it the
-#: O(1/N) remainder exceeds the measured tolerance (finite_size.md §4: the fitted p_0 agrees
-#: with the series for N (1 - g^2)^2 >= 19, misses by 5 s.e. at 13; §10.5)
+#: former validity rule (N (1 - g_eff^2)^2 >= 20, finite_size.md §4), kept for reference: the
+#: rule now compares the estimated next term with the O(1) term (NEXT_ORDER_MAX_RATIO, §10.6);
+#: at tanh g = 1 (g_eff^2 = 0.45) both give N >= 67
 SERIES_MIN_N_GAP: float = 20.0
 #: largest rms relative gain spread sd(s_i)/s0 = sqrt(N Var eps / N) for the site term, which is
 #: an expansion to second order in eps (4 % at tanh g = 1.2, N = 100)
 MAX_GAIN_SPREAD: float = 0.1
-#: p_m1 ~ C/(1 - g_eff^2)^4: measured next coefficient of the homogeneous series (finite_size.md
-#: §4: 5-7/(1-g^2)^4 for g = 0.5..0.8); used only for the truncation estimate p_m1/N
-_P_M1_CONSTANT: float = 6.0
+#: the two-term series is reported (``valid``) while its estimated next term |p_m1^LE|/N is at most
+#: this fraction of the O(1) term |p_0^LE| of the same (homogeneous) series (finite_size.md §10.6:
+#: the fitted p_0 of §3 agrees for ratios <= 0.6-0.7 and fails at 0.84-0.98)
+NEXT_ORDER_MAX_RATIO: float = 0.5
+#: O(1/N) remainder of the site term, p_m1^site ~ -c p_0^site/(1 - g_eff^2)^2 with this c: Monte
+#: Carlo of the heterogeneous network at N = 100 (finite_size.md §10.5): c = 3.7 +- 1.4, 4.2 +-
+#: 1.3, 4.7 +- 0.8 at tanh g = 0.5, power g = 0.5, tanh g = 1 (an estimate, for the error bar)
+_SITE_REMAINDER_CONSTANT: float = 4.0
 
 
 def finite_n_coefficients(activation: Activation, g: float, sigma2: float) -> dict[str, Any]:
@@ -500,21 +506,27 @@ def finite_n_coefficients(activation: Activation, g: float, sigma2: float) -> di
         p_0 = p_0^LE + p_0^site,  a_1 = a_1^LE + a_1^site,  nc2_1 = nc2_1^LE + nc2_1^site
 
     for phi and x, with ``n_min``, the smallest N at which :func:`finite_n_statistics` reports
-    the series: max(SERIES_MIN_N_GAP/(1 - g_eff^2)^2, N Var eps / MAX_GAIN_SPREAD^2).
+    the series: max(|p_m1^LE|/(NEXT_ORDER_MAX_RATIO |p_0^LE|), N Var eps / MAX_GAIN_SPREAD^2),
+    where p_m1^LE is the estimated next coefficient of the homogeneous series
+    (:func:`rnncorr.theory._finite_n.linear_pr_next_order` at g_eff, §4.1). ``terms`` also
+    carries ``p_m1_le``, ``p_m1_le_se``, ``p_m1_extrapolated`` and, per variable,
+    ``p_m1_site`` = -4 p_0^site/(1 - g_eff^2)^2 (the measured O(1/N) remainder of the site term,
+    §10.5): the inputs of the truncation error of :func:`finite_n_statistics`.
 
     Returns
     -------
     dict
         ``{"reason": None or why there is no series, "n_min", "phi": {p_inf, p_0, a_inf, a_1,
-        nc2_inf, nc2_1}, "x": {...}, "terms": {"phi": {p_0_le, p_0_site, p_0_site_mean,
-        p_0_site_correlated, p_0_site_spread, a_1_le, a_1_site, nc2_1_le, nc2_1_site}, "x":
-        {...}, "n_var_eps", "n_ebar", "delta_1_het", "g_eff"}}``; NaN numbers with a reason
+        nc2_inf, nc2_1, pr_truncation_coefficient}, "x": {...}, "terms": {"phi": {p_0_le,
+        p_0_site, p_0_site_mean, p_0_site_correlated, p_0_site_spread, a_1_le, a_1_site,
+        nc2_1_le, nc2_1_site, p_m1_site}, "x": {...}, "n_var_eps", "n_ebar", "delta_1_het",
+        "g_eff", "p_m1_le", "p_m1_le_se", "p_m1_extrapolated"}}``; NaN numbers with a reason
         (``odd_phi_required``, ``noise_driven_only``, ``no_stationary_state``) where the
         linear-equivalent network does not exist.
     """
-    from rnncorr.theory._finite_n import nonlinear_finite_n_coefficients
+    from rnncorr.theory._finite_n import linear_pr_next_order, nonlinear_finite_n_coefficients
 
-    names = ("p_inf", "p_0", "a_inf", "a_1", "nc2_inf", "nc2_1")
+    names = ("p_inf", "p_0", "a_inf", "a_1", "nc2_inf", "nc2_1", "pr_truncation_coefficient")
     out: dict[str, Any] = {
         "reason": None,
         "n_min": math.nan,
@@ -538,11 +550,16 @@ def finite_n_coefficients(activation: Activation, g: float, sigma2: float) -> di
     sc = site["scalars"]
     k2 = sc.g_eff**2
     le = nonlinear_finite_n_coefficients(sc.g_eff, sc.s0, sigma2, sc.residual_power)
+    # next order of the homogeneous part: PR_phi of the LE network is the linear PR at g_eff (§5)
+    nxt = linear_pr_next_order(sc.g_eff)
     terms: dict[str, Any] = {
         "n_var_eps": site["n_var_eps"],
         "n_ebar": site["n_ebar"],
         "delta_1_het": site["delta_1_het"],
         "g_eff": sc.g_eff,
+        "p_m1_le": nxt["p_m1"],
+        "p_m1_le_se": nxt["p_m1_se"],
+        "p_m1_extrapolated": nxt["extrapolated"],
     }
     for var in ("phi", "x"):
         c, lv = site[var], le[var]
@@ -559,6 +576,7 @@ def finite_n_coefficients(activation: Activation, g: float, sigma2: float) -> di
             "a_1_site": c["a_1_site"],
             "nc2_1_le": nc2_1_le,
             "nc2_1_site": c["nc2_1_site"],
+            "p_m1_site": -_SITE_REMAINDER_CONSTANT * c["p_0_site"] / (1 - k2) ** 2,
         }
         out[var] = {
             "p_inf": c["p_inf"],
@@ -567,9 +585,13 @@ def finite_n_coefficients(activation: Activation, g: float, sigma2: float) -> di
             "a_1": lv["a_1"] + c["a_1_site"],
             "nc2_inf": c["nc2_inf"],
             "nc2_1": nc2_1_le + c["nc2_1_site"],
+            # truncation error of PR times N (§10.6): sqrt(p_m1^LE^2 + p_m1^site^2)
+            "pr_truncation_coefficient": math.hypot(nxt["p_m1"], terms[var]["p_m1_site"]),
         }
     out["terms"] = terms
-    out["n_min"] = max(SERIES_MIN_N_GAP / (1 - k2) ** 2, site["n_var_eps"] / MAX_GAIN_SPREAD**2)
+    p_0_le = abs(le["phi"]["p_0"])
+    n_series = abs(nxt["p_m1"]) / (NEXT_ORDER_MAX_RATIO * p_0_le) if p_0_le > 0 else 2.0
+    out["n_min"] = max(n_series, site["n_var_eps"] / MAX_GAIN_SPREAD**2)
     return out
 
 
@@ -585,10 +607,22 @@ def finite_n_statistics(activation: Activation, g: float, sigma2: float, N: int)
     p_0^LE, a_1^LE, nc2_1^LE: homogeneous linear-equivalent network at g_eff (closed forms of
     ``nonlinear_finite_n_coefficients``; nc2_1^LE of x from N Var (C_x)_ii, §10.4); the site terms
     from :func:`site_coefficients` (no sampling of J). The series is reported only where it
-    holds: ``valid`` is False (statistics NaN, ``reason`` says why) when N (1 - g_eff^2)^2 <
-    SERIES_MIN_N_GAP ("series_out_of_range") or the gain spread exceeds MAX_GAIN_SPREAD
-    ("gain_spread_too_large"), or when there is no stationary noise-driven state.
-    ``pr_truncation`` estimates the O(1/N) remainder of PR, 6/((1 - g_eff^2)^4 N) (§4).
+    holds: ``valid`` is False (statistics NaN, ``reason`` says why) when the estimated next
+    term of the homogeneous series is larger than NEXT_ORDER_MAX_RATIO times its O(1) term,
+    |p_m1^LE|/N > 0.5 |p_0^LE| ("series_out_of_range"; §10.6), or the gain spread exceeds
+    MAX_GAIN_SPREAD ("gain_spread_too_large"), or when there is no stationary noise-driven state.
+
+    Every prediction carries its **truncation error** (§10.6), the estimated size of the
+    neglected O(1/N) term of PR::
+
+        truncation_error.pr = sqrt(p_m1^LE^2 + p_m1^site^2) / N,   pr_over_n: the same / N
+
+    p_m1^LE: next coefficient of the linear network's PR at g_eff (exact for PR_phi of the LE
+    network, §5; a Monte Carlo fit, §4.1, used for x as well); p_m1^site = -4 p_0^site/(1 -
+    g_eff^2)^2 (measured remainder of the site term, §10.5). It is an estimate of the size, not
+    of the sign (the two parts have opposite signs, so it errs on the large side), and it does
+    not include what the heterogeneous network itself misses (§10.7). ``pr_truncation`` is
+    truncation_error.phi.pr (older key).
 
     Equal-time statistics are not part of this function: ``equal_time`` is a hook with
     ``valid=False, reason="not_derived"`` that the equal-time 1/N theory fills.
@@ -604,9 +638,12 @@ def finite_n_statistics(activation: Activation, g: float, sigma2: float, N: int)
     Returns
     -------
     dict
-        ``{"N", "valid", "reason", "n_gap" (N (1-g_eff^2)^2), "n_gap_min", "gain_spread",
-        "pr_truncation", "zero_frequency": {"phi": {pr, pr_over_n, a, nc2, p_inf, p_0, a_inf,
-        a_1, nc2_inf, nc2_1}, "x": {...}}, "equal_time": {..., "valid": False, "reason":
+        ``{"N", "valid", "reason", "n_gap" (N (1-g_eff^2)^2), "n_gap_min" (its value at the
+        smallest valid N), "n_min", "next_order_ratio" (|p_m1^LE|/(N |p_0^LE|)),
+        "next_order_ratio_max", "gain_spread", "pr_truncation", "truncation_error": {"phi":
+        {"pr", "pr_over_n"}, "x": {...}}, "zero_frequency": {"phi": {pr, pr_over_n, a, nc2,
+        p_inf, p_0, a_inf, a_1, nc2_inf, nc2_1, pr_truncation_error,
+        pr_over_n_truncation_error}, "x": {...}}, "equal_time": {..., "valid": False, "reason":
         "not_derived"}, "terms": {"phi": {p_0_le, p_0_site, p_0_site_mean, p_0_site_correlated,
         p_0_site_spread, a_1_le, a_1_site, nc2_1_le, nc2_1_site}, "x": {...}, "n_var_eps",
         "n_ebar", "delta_1_het"}, "method"}``.
@@ -621,7 +658,8 @@ def finite_n_statistics(activation: Activation, g: float, sigma2: float, N: int)
         "kind": "zero_frequency",
         "valid": False,
         "reason": None,
-        "n_gap_min": SERIES_MIN_N_GAP,
+        "n_gap_min": math.nan,
+        "next_order_ratio_max": NEXT_ORDER_MAX_RATIO,
         "gain_spread_max": MAX_GAIN_SPREAD,
         "zero_frequency": nan_block,
         "equal_time": {
@@ -641,28 +679,43 @@ def finite_n_statistics(activation: Activation, g: float, sigma2: float, N: int)
     terms = coefficients["terms"]
     k2 = terms["g_eff"] ** 2
     site = {"n_var_eps": terms["n_var_eps"]}
-    block = {}
+    block, truncation = {}, {}
     for var in ("phi", "x"):
         c = coefficients[var]
         pr = N * c["p_inf"] + c["p_0"]
+        trunc = c["pr_truncation_coefficient"] / N
+        truncation[var] = {"pr": trunc, "pr_over_n": trunc / N}
         block[var] = {
             "pr": pr,
             "pr_over_n": pr / N,
             "a": c["a_inf"] + c["a_1"] / N,
             "nc2": c["nc2_inf"] + c["nc2_1"] / N,
             **c,
+            "pr_truncation_error": trunc,
+            "pr_over_n_truncation_error": trunc / N,
         }
     out["terms"] = terms
     n_gap = N * (1 - k2) ** 2
     spread = math.sqrt(max(site["n_var_eps"], 0.0) / N)
+    p_0_le = abs(terms["phi"]["p_0_le"])
+    ratio = abs(terms["p_m1_le"]) / (N * p_0_le) if p_0_le > 0 else 0.0
+    n_series = N * ratio / NEXT_ORDER_MAX_RATIO
     out.update(
         n_gap=n_gap,
+        n_gap_min=n_series * (1 - k2) ** 2,
+        n_min=coefficients["n_min"],
+        next_order_ratio=ratio,
         gain_spread=spread,
-        pr_truncation=_P_M1_CONSTANT / ((1 - k2) ** 4 * N),
+        pr_truncation=truncation["phi"]["pr"],
+        truncation_error=truncation,
     )
-    if n_gap < SERIES_MIN_N_GAP:
+    if ratio > NEXT_ORDER_MAX_RATIO:
         out["reason"] = (
-            f"series_out_of_range: N (1 - g_eff^2)^2 = {n_gap:.3g} < {SERIES_MIN_N_GAP:g}"
+            f"series_out_of_range: next term |p_m1^LE|/N = {abs(terms['p_m1_le']) / N:.3g} > "
+            f"{NEXT_ORDER_MAX_RATIO:g} |p_0^LE| = {NEXT_ORDER_MAX_RATIO * p_0_le:.3g} "
+            f"(N (1 - g_eff^2)^2 = {n_gap:.3g}; the series needs N >= {math.ceil(n_series)}; "
+            "compare with the heterogeneous network's Monte Carlo, --finite-n-samples, which "
+            "has no 1/N expansion)"
         )
     elif spread > MAX_GAIN_SPREAD:
         out["reason"] = f"gain_spread_too_large: sd(s_i)/s0 = {spread:.3g} > {MAX_GAIN_SPREAD:g}"
