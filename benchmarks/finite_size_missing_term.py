@@ -1,9 +1,9 @@
-r"""Which term does the heterogeneous network miss at tanh g = 1? (docs/finite_size.md §10.9)
+r"""Which term does the heterogeneous network miss at tanh g = 1? (docs/finite_size.md §10.7)
 
 Paired simulations (the same J for the simulation and every network below). Each simulated J
-records, besides rnncorr's own statistics, the joint block covariances of z = (x, phi) at zero
-frequency (window integrals, Richardson-extrapolated exactly as the engine does) and at equal
-time, and the fourth moments of x_i. From them, per J:
+records, besides rnncorr's own statistics (reproduced exactly: asserted), the joint block
+covariances of z = (x, phi) at zero frequency (window integrals, Richardson-extrapolated exactly
+as the engine does) and at equal time, and the fourth moments of x_i. From them, per J:
 
 * s_i^zf = C_phi,x,ii / C_x,ii (zero-frequency regression gain), s_i^et (equal time), the
   measured variance Delta_i^sim and the Gaussian gain S(Delta_i^sim);
@@ -16,30 +16,39 @@ time, and the fourth moments of x_i. From them, per J:
   R is the residual the heterogeneous network models as P 1 (white, site-independent,
   uncorrelated across units and with the noise).
 
-Networks inserted one measured ingredient at a time (zero frequency, statistics of phi):
+Networks, one measured ingredient inserted at a time (zero frequency, statistics of phi):
 
-    het : L_het (sigma2 S_het^2 + P) L_het^T,   S_het = S(Delta_i) self-consistent (§8.2)
-    G   : S = S(Delta_i^sim)     (Gaussian gain at the measured variance), P
-    H1  : S = diag(s^zf)         (measured gain), P
-    H2  : S = diag(s^zf), diag(R) (+ measured residual power per unit)
-    H3  : S = diag(s^zf), R       (+ measured off-diagonal residual)
-    sim : the simulation itself  (= L (S C_xi' S + R) L^T: H3 plus the sampling noise of xi')
+    het    : L_het (sigma2 S_het^2 + P) L_het^T,  S_het = S(Delta_i) self-consistent (§8.2)
+    het_dt : the same with the zero-frequency noise of the simulated scheme,
+             sigma2_zf = sigma2 dt (1 + e)/(2 (1 - e)), e = exp(-dt)  (1.00333 at dt = 0.2)
+    G      : S = S(Delta_i^sim)  (Gaussian gain at the measured variance), P   [from here on
+             sigma2_zf]
+    Gm     : G + the mean over units of s^zf - S(Delta^sim)
+    Gp     : G + the predicted first-order loop correction (rnncorr.theory._loop_gain)
+    het_p  : het_dt + the same correction (no simulated ingredient)
+    H1     : S = diag(s^zf)      (measured gain), P
+    H2     : S = diag(s^zf), diag(R)  (+ measured residual power per unit)
+    H3     : S = diag(s^zf), R        (+ measured off-diagonal residual)
+    sim    : the simulation itself  (= L (S C_xi' S + R) L^T: H3 plus the sampling noise of xi')
 
-Differences G - het (variance error of het), H1 - G (non-Gaussian / dynamical gain), H2 - H1
-(site residual power), H3 - H2 (off-diagonal residual), sim - H3 (noise of xi', window bias)
-add up to sim - het. R and C_xi' are taken per block (pooled S), so PR uses the cross-block
-estimator of tr C^2 for every network that carries measured covariances. The noise of the
-measured gains enters H1-H3 at second order; its bias is estimated by split-half (S from
-blocks 1-4 and 5-8: bias of the full-sample value ~ mean(f(S_A), f(S_B)) - f(S)).
+het_dt - het, G - het_dt (variance error of het), H1 - G (non-Gaussian gain), H2 - H1 (site
+residual power), H3 - H2 (off-diagonal residual), sim - H3 (noise of xi') add up to sim - het.
+R and C_xi' are taken per block (pooled S), so PR uses the cross-block estimator of tr C^2 for
+every network that carries measured covariances. The noise of the measured gains enters H1-H3
+at second order; its bias is estimated by split-half (S from blocks 1-4 and 5-8: bias of the
+full-sample value ~ mean(f(S_A), f(S_B)) - f(S)): ``split_bias_*``.
 
-Also: the equal-time off-diagonal residual R^et_ij = C^et_phi,ij - s_i s_j C^et_x,ij against
-the Price/Hermite term (S3_i S3_j / 6) (C^et_x,ij)^3, S3 = <phi'''>; and the equal-time
-non-Gaussian gain s^et - S(Delta^sim) against Gram-Charlier (kappa4_i / 24) <phi^(5)>.
+Diagnostics: the equal-time off-diagonal residual R^et_ij = C^et_phi,ij - s_i s_j C^et_x,ij
+against the Price/Hermite term (S3_i S3_j / 6) (C^et_x,ij)^3, S3 = <phi^(3)> (alone, cross-half,
+and jointly with a term linear in C); the equal-time non-Gaussian gain s^et - S(Delta^sim)
+against Gram-Charlier kappa4/24 (4 S3/Delta + S5); per-unit gains and kurtoses against J_ii and
+against the loop prediction.
 
     OMP_NUM_THREADS=1 nice -n 19 .venv/bin/python benchmarks/finite_size_missing_term.py \
-        --n 100 --realizations 32 [--seed 16]
+        --n 100 --realizations 32 --seed 16
 
-Cost: about 1.5 s per J at N = 100, 16 x 2000 (2 busy cores); see docs/finite_size.md §10.9.
+Cost (2 busy cores): 2-3 s per J at N = 100, 5.4 s at N = 200 (16 x 2000 each); the runs of
+§10.7 (N = 100, 32 J, seed 16; N = 200, 24 J, seed 22) took 1.5 and 2.2 minutes.
 """
 
 from __future__ import annotations
@@ -56,6 +65,11 @@ from rnncorr.estimators import moments_of, scalar_mean_and_standard_error
 from rnncorr.simulate import _Engine, realization_coupling, realization_seed
 from rnncorr.theory._gauss import gauss_average
 from rnncorr.theory._heterogeneous import _statistics, self_consistent_gains, site_scalars
+from rnncorr.theory._loop_gain import (
+    loop_gain_coefficients,
+    loop_gain_corrections,
+    loop_strengths,
+)
 from rnncorr.threads import blas_threads
 
 TANH = get_activation("tanh")
@@ -151,88 +165,6 @@ def tanh_derivative_average(order: int, var: np.ndarray) -> np.ndarray:
     return poly(np.tanh(np.sqrt(var)[..., None] * nodes)) @ weights
 
 
-def tanh_pair_average(order_x: int, order_y: int, var: float, cov: np.ndarray) -> np.ndarray:
-    """E[phi^(order_x)(x) phi^(order_y)(y)], (x, y) Gaussian, variances var, covariance cov
-    (tanh, 80 x 80 Gauss-Hermite nodes)."""
-    polys = []
-    for order in (order_x, order_y):
-        poly = np.polynomial.Polynomial([0.0, 1.0])
-        for _ in range(order):
-            poly = poly.deriv() * np.polynomial.Polynomial([1.0, 0.0, -1.0])
-        polys.append(poly)
-    z, w = np.polynomial.hermite_e.hermegauss(80)
-    w = w / w.sum()
-    cov = np.asarray(cov, dtype=float)[..., None, None]
-    sd = math.sqrt(var)
-    x = sd * z[:, None]
-    y = (cov / sd) * z[:, None] + np.sqrt(np.maximum(var - cov**2 / var, 0.0)) * z[None, :]
-    values = polys[0](np.tanh(x)) * polys[1](np.tanh(y))
-    return np.einsum("...ij,i,j->...", values, w, w)
-
-
-def loop_prediction(g: float, sigma2: float = 1.0, n_max: int = 8) -> dict[str, np.ndarray]:
-    r"""First order in the feedback of a unit onto itself: its fourth cumulant and the
-    non-Gaussian part of its zero-frequency gain (docs/finite_size.md §10.7).
-
-    Unit i feeds back onto itself through the loops of J: the self-coupling J_ii (kernel
-    G(v) = e^-v) and, with the other units linear with gain S0 at leading order, the loops
-    r_i^(n) = [J (S0 J)^n]_ii with kernel K_n = G^(*(n+1)), K_n(v) = v^n e^-v / n!:
-
-        x_i = x0 + sum_n r_i^(n) K_n * phi(x0),   x0 the Gaussian N = infinity field
-
-    (autocovariance C(v): the Newton particle, dC/dv = -sqrt(2 D(C)), C(0) = Delta0). For one
-    kernel K (int K = 1) and strength r, to first order in r:
-
-        kappa4 / Delta0^2 = 4 r S3 int K(v) C(v)^3 dv / Delta0^2
-        s^zf - S(Var x)  = r [ a_phi/a_x + int K(v) P2(v) dv - 2 S0^2 - S3 S0 int K(v) C(v) dv ]
-        P2(v) = E phi''(x_t) phi(x_t-v) + E phi'(x_t) phi'(x_t-v),  a_x = sigma2 + g^2 a_phi
-
-    (cum(x, x, x, f(z)) = Cov(x, z)^3 <f^(3)> for Gaussian x, z; the gain C_phi,x(0)/C_x(0)
-    expanded to first order, the Stein lemma for the three-point term, and S(Var x) with
-    d Var x = 2 r S0 int K C; S' = S3/2). For a linear phi both vanish.
-
-    Returns
-    -------
-    dict
-        ``kurtosis`` and ``gain`` (arrays over n = 0..n_max: coefficients of r^(n)).
-    """
-    from scipy.integrate import cumulative_trapezoid
-
-    from rnncorr.theory._noisy import a_phi_zero_freq, potential_drop, single_site
-
-    site = single_site(TANH, g, sigma2)
-    d0, s0 = site.delta0, site.s0
-    c = np.linspace(d0, 1e-7 * d0, 40001)
-    inv = 1.0 / np.sqrt(2.0 * potential_drop(TANH, g, d0, c))
-    v = cumulative_trapezoid(inv, -c, initial=0.0)  # the lag at which C(v) = c
-    s3 = float(tanh_derivative_average(3, d0))
-    a_phi = a_phi_zero_freq(TANH, g, sigma2, d0)
-    a_x = sigma2 + g * g * a_phi
-    # P2 -> S0^2 at long lags: integrate P2 - S0^2 (int K = 1 carries the rest)
-    pairs = tanh_pair_average(2, 0, d0, c) + tanh_pair_average(1, 1, d0, c) - s0**2
-    kurtosis, gain = [], []
-    for n in range(n_max + 1):
-        weight = v**n * np.exp(-v) / math.factorial(n) * inv  # K_n(v) dv in terms of dc
-        kurtosis.append(4.0 * s3 * np.trapezoid(weight * c**3, -c) / d0**2)
-        gain.append(
-            a_phi / a_x
-            + np.trapezoid(weight * pairs, -c)
-            + s0**2
-            - 2.0 * s0**2
-            - s3 * s0 * np.trapezoid(weight * c, -c)
-        )
-    return {"kurtosis": np.array(kurtosis), "gain": np.array(gain), "s0": s0}
-
-
-def loop_strengths(J: np.ndarray, s0: float, n_max: int) -> np.ndarray:
-    """r_i^(n) = [J (s0 J)^n]_ii, n = 0..n_max: (n_max + 1, N)."""
-    out, power = [], J.copy()
-    for _ in range(n_max + 1):
-        out.append(np.diag(power).copy())
-        power = s0 * (J @ power)
-    return np.array(out)
-
-
 def network_covariance(J: np.ndarray, gains: np.ndarray, source: np.ndarray) -> np.ndarray:
     """L source L^T, L = (1 - S J)^-1: C_phi of the linear-equivalent network with input
     covariance ``source`` of u = (1 - S J) phi."""
@@ -264,10 +196,10 @@ def zero_frequency_noise(sigma2: float, dt: float) -> float:
 
 def analyse(J: np.ndarray, engine: JointEngine, scalars, loops: dict, sigma2: float = 1.0) -> dict:
     """All networks and diagnostics of one simulated J (module docstring); ``loops`` from
-    :func:`loop_prediction`."""
+    ``rnncorr.theory._loop_gain.loop_gain_coefficients``."""
     n = J.shape[0]
     strengths = loop_strengths(J, loops["s0"], len(loops["gain"]) - 1)
-    gain_pred = loops["gain"] @ strengths  # predicted s^zf_i - S(Delta_i), first order
+    gain_pred = loop_gain_corrections(J, loops)  # predicted s^zf_i - S(Delta_i), first order
     kurtosis_pred = loops["kurtosis"] @ strengths
     sigma2_zf = zero_frequency_noise(sigma2, engine.settings.dt)
     P = scalars.residual_power
@@ -426,7 +358,7 @@ def run(n: int, g: float, n_j: int, duration: float, seed: int) -> None:
         window=25,
     )
     scalars = site_scalars(TANH, g, 1.0)
-    loops = loop_prediction(g)
+    loops = loop_gain_coefficients(TANH, g, 1.0)
     cell = Cell(TANH, n, g, 1.0)
     rows = []
     started = time.perf_counter()
@@ -458,7 +390,7 @@ def run(n: int, g: float, n_j: int, duration: float, seed: int) -> None:
         ("H1 - G (non-Gaussian gain)", "H1", "G"),
         ("  of which Gm - G (its mean over units)", "Gm", "G"),
         ("  of which H1 - Gm (its unit-to-unit part)", "H1", "Gm"),
-        ("Gp - G (predicted first-order loop gain, loop_prediction)", "Gp", "G"),
+        ("Gp - G (predicted first-order loop gain, theory._loop_gain)", "Gp", "G"),
         ("het_p - het_dt (the same on the het network, theory only)", "het_p", "het_dt"),
         ("H2 - H1 (site residual power)", "H2", "H1"),
         ("H3 - H2 (off-diagonal residual)", "H3", "H2"),
@@ -485,7 +417,7 @@ def run(n: int, g: float, n_j: int, duration: float, seed: int) -> None:
         label = f"N x {key}" if scale != 1 else key
         print(f"| {label} | {stat(np.asarray(values) * scale)} |")
     print(
-        f"\nloop_prediction, n = 0 (J_ii alone): kurtosis_per_jii {loops['kurtosis'][0]:+.3f}, "
+        f"\nloop_gain_coefficients, n = 0 (J_ii): kurtosis_per_jii {loops['kurtosis'][0]:+.3f}, "
         f"gain_dev_per_jii {loops['gain'][0]:+.4f}"
     )
 
