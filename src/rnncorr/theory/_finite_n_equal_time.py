@@ -532,50 +532,94 @@ def equal_time_prediction(
     nodes: int = 24,
     site_samples: int = 0,
     seed: int = 0,
+    site_method: str = "analytic",
+    site_nodes: int = 8,
 ) -> dict[str, Any]:
-    r"""Equal-time statistics at size N from the 1/N series of :func:`equal_time_series`.
+    r"""Equal-time statistics at size N: the 1/N series of :func:`equal_time_series` + site term.
 
-        a = a_inf + a_1/N,   Nc2 = nc2_inf + nc2_1/N,   PR = N p_inf + p_0 (+ site term)
+        a = a_inf + a_1/N,   Nc2 = nc2_inf + nc2_1/N,   PR = N p_inf + p_0       (homogeneous)
+        ..._with_site: the same plus the site term (gain heterogeneity) a_1^site/N,
+        nc2_1^site/N, p_0^site
 
-    Homogeneous linear-equivalent network with the DMFT residual spectrum.
-    With ``site_samples`` > 0 the site term (gain
-    heterogeneity; no closed form) is added from :func:`equal_time_montecarlo` at this N with
-    that many J (key ``site`` = (mean, se) of PR_het - PR_hom, in PR; ``pr_with_site``): at tanh
-    g = 0.5, N = 100 it is +0.024 and series + site = 0.92855 x N against the simulated
-    0.92863 +- 0.00011 x N (docs/finite_size_equal_time.md §2.4). phi uses the diagonal-corrected
-    series (§3), checked at one point only.
+    Homogeneous linear-equivalent network with the DMFT residual spectrum; phi uses the
+    diagonal-corrected series (docs/finite_size_equal_time.md §3). The site term is analytic
+    by default (``site_method="analytic"``: ``_site_equal_time.equal_time_site_coefficients``,
+    docs/finite_size_equal_time.md §6; N-independent coefficients, the N -> infinity limit of
+    the het - hom difference). With ``site_samples`` > 0 the Monte Carlo of
+    :func:`equal_time_montecarlo` at this N (het - hom on the same J) is added as an
+    independent check under ``site_montecarlo`` (mean, se in PR), ``a_site_montecarlo``,
+    ``nc2_site_montecarlo``; ``site_method="montecarlo"`` makes it the site term used in the
+    ``..._with_site`` keys instead. At tanh g = 0.5, N = 100: PR_x/N = 0.92831 (series) +
+    0.00023 (site) against the simulated 0.92863 +- 0.00011 (§2.4, §6.5).
 
     Returns
     -------
     dict
-        ``{"N", "g_eff", "x": {"pr_over_n", "pr", "a", "p_inf", "p_0", "a_1", "nc2", "nc2_1"
-        [, "site", "pr_with_site", "pr_over_n_with_site"]}, "phi": {...}, "validated"}``.
+        ``{"N", "g_eff", "site_method", "x": {"pr_over_n", "pr", "a", "p_inf", "p_0", "a_1",
+        "nc2", "nc2_1", "site" ((p_0^site, s.e.) in PR; s.e. 0 for the analytic term),
+        "p_0_site", "a_1_site", "nc2_1_site", "pr_with_site", "pr_over_n_with_site",
+        "a_with_site", "nc2_with_site" [, "site_montecarlo", "a_site_montecarlo",
+        "nc2_site_montecarlo"]}, "phi": {...}, "validated"}``. ``site_method="none"`` leaves the
+        site keys out.
     """
+    if site_method not in ("analytic", "montecarlo", "none"):
+        raise ValueError(f"site_method must be analytic, montecarlo or none, got {site_method!r}")
+    if site_method == "montecarlo" and not site_samples:
+        raise ValueError("site_method='montecarlo' needs site_samples > 0")
     ser = equal_time_series(activation, g, sigma2, nodes=nodes)
     out: dict[str, Any] = {
         "N": int(N),
         "g_eff": ser["g_eff"],
+        "site_method": site_method,
         "validated": {"x": True, "phi": True},
     }
     mc = None
     if site_samples:
         mc = equal_time_montecarlo(activation, g, sigma2, int(N), int(site_samples), seed)
+    analytic = None
+    if site_method == "analytic":
+        from rnncorr.theory._site_equal_time import equal_time_site_coefficients
+
+        analytic = equal_time_site_coefficients(activation, g, sigma2, nodes=site_nodes)
     for var in ("x", "phi"):
         c = ser[var]
         pr = N * c["p_inf"] + c["p_0"]
-        out[var] = {
+        a = c["a_inf"] + c["a_1"] / N
+        nc2 = c["nc2_inf"] + c["nc2_1"] / N
+        block = {
             "pr": pr,
             "pr_over_n": pr / N,
-            "a": c["a_inf"] + c["a_1"] / N,
+            "a": a,
             "p_inf": c["p_inf"],
             "p_0": c["p_0"],
             "a_1": c["a_1"],
-            "nc2": c["nc2_inf"] + c["nc2_1"] / N,
+            "nc2": nc2,
             "nc2_1": c["nc2_1"],
         }
         if mc is not None:
-            d, d_se = mc["het_minus_hom"][var]["pr_over_n"]
-            out[var]["site"] = (N * d, N * d_se)
-            out[var]["pr_with_site"] = pr + N * d
-            out[var]["pr_over_n_with_site"] = pr / N + d
+            d = mc["het_minus_hom"][var]
+            block["site_montecarlo"] = (N * d["pr_over_n"][0], N * d["pr_over_n"][1])
+            block["a_site_montecarlo"] = d["a"]
+            block["nc2_site_montecarlo"] = d["nc2"]
+        if analytic is not None:
+            st = analytic[var]
+            site = (st["p_0"], 0.0)
+            p0s, a1s, n1s = st["p_0"], st["a_1"], st["nc2_1"]
+        elif mc is not None and site_method == "montecarlo":
+            site = block["site_montecarlo"]
+            p0s, a1s, n1s = site[0], N * block["a_site_montecarlo"][0], N * d["nc2"][0]
+        else:
+            out[var] = block
+            continue
+        block.update(
+            site=site,
+            p_0_site=p0s,
+            a_1_site=a1s,
+            nc2_1_site=n1s,
+            pr_with_site=pr + p0s,
+            pr_over_n_with_site=(pr + p0s) / N,
+            a_with_site=a + a1s / N,
+            nc2_with_site=nc2 + n1s / N,
+        )
+        out[var] = block
     return out
