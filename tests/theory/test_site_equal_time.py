@@ -79,3 +79,14 @@ def test_equal_time_site_term_against_paired_montecarlo(tanh_half):
         for stat, key in (("a", "a_1"), ("nc2", "nc2_1"), ("pr_over_n", "p_0")):
             mean, se = d[stat]  # het - hom of a, Nc2, PR/N: the coefficient / N
             assert abs(analytic[var][key] / N - mean) < 2 * se, (var, stat)
+
+
+def test_complete_coefficients_add_series_and_site(tanh_half):
+    from rnncorr.theory._finite_n_equal_time import equal_time_finite_n_coefficients
+
+    c = equal_time_finite_n_coefficients(TANH, 0.5, 1.0, site_nodes=6)
+    for var in ("x", "phi"):
+        for key in ("p_0", "a_1", "nc2_1"):
+            assert c[var][key] == pytest.approx(c[var][f"{key}_le"] + c[var][f"{key}_site"])
+            assert c[var][f"{key}_site"] == pytest.approx(tanh_half[var][key], rel=1e-12)
+    assert c["x"]["p_0_le"] == pytest.approx(-0.0980, abs=5e-4)  # docs §2.2

@@ -23,7 +23,8 @@ phi at equal time is not linear in x: for a Gaussian pair, Cov(phi_i, phi_j) = S
 S3_i S3_j C_ij^3/6 + ... (Hermite / Price expansion, S = <phi'>, S3 = <phi'''> = 2 dS/dDelta)
 and Var phi_i = F(Delta_i) = <phi^2>_{Delta_i} - <phi>^2. :func:`equal_time_network_statistics`
 maps the Lyapunov Sigma of one J (with per-unit gains, ``_heterogeneous``) to both covariance
-matrices; :func:`equal_time_montecarlo` averages over J.
+matrices; :func:`equal_time_montecarlo` averages over J (the paired het - hom difference is the
+site term, derived analytically in ``_site_equal_time``, docs/finite_size_equal_time.md §6).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ __all__ = [
     "complex_word_moments",
     "equal_time_linear_equivalent_series",
     "equal_time_covariances",
+    "equal_time_finite_n_coefficients",
     "equal_time_montecarlo",
     "equal_time_network_statistics",
     "equal_time_prediction",
@@ -308,8 +310,9 @@ def equal_time_series(
 
     and :func:`spectral_series`. At N = infinity these are (T-x) and (R3) (same integrals, a
     coarser grid); the 1/N coefficients are those of the linear-equivalent network: they leave
-    out the gain heterogeneity (site term, :func:`equal_time_montecarlo`) and the finite-N shift
-    of the single-site scalars (docs/finite_size.md §7, +0.008 in p_0 at tanh g = 0.5).
+    out the gain heterogeneity (site term: ``_site_equal_time``, :func:`equal_time_montecarlo`) and
+    the finite-N shift of the single-site scalars (docs/finite_size.md §7, +0.008 in p_0 at tanh
+    g = 0.5).
 
     phi: the network's off-diagonal part with the single-site diagonal Var phi_i = F(Delta_i)
     (:func:`_phi_diagonal_corrected`); ``phi_le`` is the plain linear-equivalent phi series,
@@ -519,6 +522,50 @@ def equal_time_montecarlo(
         out[key] = {
             var: {s: scalar_mean_and_standard_error(v) for s, v in stats.items()}
             for var, stats in per_var.items()
+        }
+    return out
+
+
+def equal_time_finite_n_coefficients(
+    activation: Activation, g: float, sigma2: float, *, nodes: int = 24, site_nodes: int = 8
+) -> dict[str, Any]:
+    r"""N-independent coefficients of the complete equal-time 1/N series (x and phi).
+
+        E[PR] = N p_inf + p_0,  E[a] = a_inf + a_1/N,  E[Nc2] = nc2_inf + nc2_1/N,
+        p_0 = p_0^LE + p_0^site,  a_1 = a_1^LE + a_1^site,  nc2_1 = nc2_1^LE + nc2_1^site
+
+    LE: :func:`equal_time_series` (homogeneous network, phi diagonal-corrected); site: the
+    analytic term of ``_site_equal_time.equal_time_site_coefficients``
+    (docs/finite_size_equal_time.md §6). The equal-time analogue of
+    ``_site.finite_n_coefficients`` (for a dataset or table; no validity flag here -- the
+    series' range is that of the zero-frequency one, N (1 - g_eff^2)^2 >= 20).
+
+    Returns
+    -------
+    dict
+        ``{"x": {p_inf, p_0, a_inf, a_1, nc2_inf, nc2_1, p_0_le, p_0_site, a_1_le, a_1_site,
+        nc2_1_le, nc2_1_site}, "phi": {...}, "g_eff"}``.
+    """
+    from rnncorr.theory._site_equal_time import equal_time_site_coefficients
+
+    ser = equal_time_series(activation, g, sigma2, nodes=nodes)
+    site = equal_time_site_coefficients(activation, g, sigma2, nodes=site_nodes)
+    out: dict[str, Any] = {"g_eff": ser["g_eff"]}
+    for var in ("x", "phi"):
+        c, st = ser[var], site[var]
+        out[var] = {
+            "p_inf": c["p_inf"],
+            "a_inf": c["a_inf"],
+            "nc2_inf": c["nc2_inf"],
+            "p_0": c["p_0"] + st["p_0"],
+            "a_1": c["a_1"] + st["a_1"],
+            "nc2_1": c["nc2_1"] + st["nc2_1"],
+            "p_0_le": c["p_0"],
+            "a_1_le": c["a_1"],
+            "nc2_1_le": c["nc2_1"],
+            "p_0_site": st["p_0"],
+            "a_1_site": st["a_1"],
+            "nc2_1_site": st["nc2_1"],
         }
     return out
 
