@@ -16,6 +16,26 @@ from rnncorr.theory._site_equal_time import equal_time_site_coefficients
 TANH = get_activation("tanh")
 
 
+def test_grid_trace_is_planar_trace_node_by_node():
+    """The symbolic-gain grid evaluates the same recursion as planar_trace at every node."""
+    from rnncorr.theory._site import _K, _KT, _R, _T, _frequency_nodes, _GridTrace, planar_trace
+
+    k2 = 0.45
+    z, _ = _frequency_nodes(3)
+    zz = np.concatenate([z, np.conj(z)])
+    grid = _GridTrace(k2, [zz, zz, zz])
+    s = grid.symbol
+    word = ((_R, s(0)), (_T, s(1, True)), (_K, 0), (_R, s(2)), (_KT, 0), (_T, s(0, True)),
+            (_R, s(1)), (_T, s(2, True)))  # fmt: skip
+    values = grid(word)
+    assert values.shape == (6, 6, 6)
+    for i, j, m in [(0, 3, 5), (5, 2, 1), (4, 4, 0)]:
+        gains = {s(0): zz[i], s(1): zz[j], s(2): zz[m]}
+        numeric = tuple((t, gains[a] if t == _R else np.conj(gains[a - 1]) if t == _T else 0)
+                        for t, a in word)  # fmt: skip
+        assert values[i, j, m] == pytest.approx(planar_trace(numeric, k2), rel=1e-13)
+
+
 @pytest.fixture(scope="module")
 def tanh_half():
     return equal_time_site_coefficients(TANH, 0.5, 1.0, nodes=6)

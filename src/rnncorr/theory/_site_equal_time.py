@@ -6,8 +6,8 @@ leading order in 1/N and J-averaged, how that changes the *equal-time* statistic
 the homogeneous network (all gains s0) on the same J -- what ``equal_time_montecarlo`` measures
 as het - hom::
 
-    p_0^site = lim N E[PR_het - PR_hom]/N * N,  a_1^site = lim N E[a_het - a_hom],
-    nc2_1^site = lim N E[Nc2_het - Nc2_hom]                          (x and phi)
+    p_0^site = lim E[PR_het - PR_hom],  a_1^site = lim N E[a_het - a_hom],
+    nc2_1^site = lim N E[Nc2_het - Nc2_hom]         (N -> infinity; x and phi)
 
 Same expansion as the zero-frequency site term (docs/finite_size.md §10, ``_site``): s_i = s0
 (1 + eps_i), eps_i = ebar + (S'/s0)(Delta_i - E Delta_i), and for a trace statistic F
@@ -99,7 +99,7 @@ def _total(x: Any) -> float:
 
 
 def equal_time_site_coefficients(
-    activation: Activation, g: float, sigma2: float, *, nodes: int = 12
+    activation: Activation, g: float, sigma2: float, *, nodes: int = 8
 ) -> dict[str, Any]:
     r"""Analytic equal-time site coefficients (docs/finite_size_equal_time.md §6).
 
@@ -127,8 +127,13 @@ def equal_time_site_coefficients(
     and p_0^site = p_inf (2 a_1^site/a_inf - b_1^site/b_inf) with the map's N = infinity values
     a_inf = F(Delta0), b_inf = s0^4 nc2_x,inf + F(Delta0)^2.
 
-    N Var eps, N ebar (and S', S'') are those of the zero-frequency site term
-    (``_site.site_coefficients``, docs/finite_size.md §10.3-10.4): the gains are the same.
+    N Var eps, S', S'' and Delta_1^hom are those of the zero-frequency site term
+    (``_site.site_coefficients``, docs/finite_size.md §10.3-10.4): the gains are the same. N ebar
+    is solved self-consistently with a_1,x^site (§6.3: s0 ebar = S' (E Delta^het - Delta0) +
+    S''/2 Var Delta, N (E Delta^het - Delta0) = Delta_1^hom + a_1,x^site), which includes how
+    unit 0's gain moves the other units' variances; fs §10.4 (``n_ebar_zero_frequency``) keeps
+    only the unit's own loops (tanh g = 1: N ebar = +0.087 here, -0.012 there; measured +0.17 +-
+    0.06 at N = 200).
 
     Parameters
     ----------
@@ -138,7 +143,8 @@ def equal_time_site_coefficients(
         Coupling and white-noise intensity (> 0).
     nodes : int
         Gauss-Legendre nodes on the half line per frequency integral (w = tan phi, mirrored to
-        the full line). 12 agrees with 24 to 1e-6 relative at tanh g = 1 (tests).
+        the full line; the nodes of ``_site``). 8 agrees with 16 to 1e-5 relative at tanh g = 1
+        (4: 1e-2); cost 3-6 s, half of it ``site_coefficients``.
 
     Returns
     -------
@@ -146,8 +152,8 @@ def equal_time_site_coefficients(
         ``{"x": {"p_0", "a_1", "nc2_1", "b_1", "p_inf", "a_inf", "b_inf", "nc2_inf", "v_1"
         (N Var Delta, hom.), "channels": {"a": {mean, correlated, spread}, "b": {...}}},
         "phi": {"p_0", "a_1", "nc2_1", "b_1", "p_inf", "a_inf", "b_inf", "nc2_inf"},
-        "n_var_eps", "n_ebar", "tau_c", "self_a_1" (the unit's own-loop part of a_1,x^site,
-        used for ebar), "nodes"}``. ``p_0``, ``a_1``, ``nc2_1`` are the site parts only.
+        "n_var_eps", "n_ebar", "n_ebar_zero_frequency" (fs §10.4's), "tau_c", "nodes"}``.
+        ``p_0``, ``a_1``, ``nc2_1`` are the site parts only (N-independent coefficients).
     """
     site = site_coefficients(activation, g, sigma2)
     sc = site["scalars"]
