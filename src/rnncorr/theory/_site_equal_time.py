@@ -154,7 +154,14 @@ def equal_time_site_coefficients(
         "phi": {"p_0", "a_1", "nc2_1", "b_1", "p_inf", "a_inf", "b_inf", "nc2_inf"},
         "n_var_eps", "n_ebar", "n_ebar_zero_frequency" (fs §10.4's), "tau_c", "nodes"}``.
         ``p_0``, ``a_1``, ``nc2_1`` are the site parts only (N-independent coefficients).
+
+    Raises
+    ------
+    ValueError
+        Non-odd phi, or no stationary noise-driven state (from ``site_coefficients``).
     """
+    if not activation.is_odd:
+        raise ValueError("odd_phi_required: the linear-equivalent network assumes an odd phi")
     site = site_coefficients(activation, g, sigma2)
     sc = site["scalars"]
     s0, k2, delta0 = sc.s0, sc.g_eff**2, sc.delta0
