@@ -35,6 +35,8 @@ changes between het and hom only at O(1/N) relative to the site term and is drop
 
 from __future__ import annotations
 
+import copy
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -162,6 +164,12 @@ def equal_time_site_coefficients(
     """
     if not activation.is_odd:
         raise ValueError("odd_phi_required: the linear-equivalent network assumes an odd phi")
+    # cached: the finite-size figure and the CLI ask for the same point at many N
+    return copy.deepcopy(_coefficients(activation, float(g), float(sigma2), int(nodes)))
+
+
+@lru_cache(maxsize=64)
+def _coefficients(activation: Activation, g: float, sigma2: float, nodes: int) -> dict[str, Any]:
     site = site_coefficients(activation, g, sigma2)
     sc = site["scalars"]
     s0, k2, delta0 = sc.s0, sc.g_eff**2, sc.delta0
