@@ -162,8 +162,9 @@ class _GridTrace:
     pass through unchanged. The Schwinger-Dyson recursion (:func:`_planar_step`) depends only on
     the letter types, so one evaluation per symbolic word covers the whole grid -- the reason
     this exists: the equal-time site term (``_site_equal_time``) needs traces of words with
-    three independent frequency integrals. Words with numeric resolvent gains are cached until
-    :meth:`reset` (they change from node to node of an outer loop), the others for good.
+    three independent frequency integrals (two symbolic axes; the third as an outer loop with
+    numeric gains). Words with numeric resolvent gains are cached until :meth:`reset` (they
+    change from node to node of the outer loop), the others for good.
     """
 
     def __init__(self, k2: float, z_axes: list[np.ndarray]):
