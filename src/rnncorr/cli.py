@@ -328,15 +328,34 @@ def _finite_n_equal_time(args: argparse.Namespace, valid: bool) -> dict:
         pred = equal_time_prediction(_activation(args), args.g, args.sigma2, args.N)
     except (ValueError, RuntimeError) as error:  # no lag solution: say why, no number
         return {"available": False, "reason": str(error)}
-    keep = ("pr", "pr_over_n", "a", "nc2", "p_inf", "p_0")
+
+    def block(p: dict) -> dict:
+        # complete = homogeneous series + analytic site term (docs/finite_size_equal_time.md §6);
+        # the homogeneous series alone stays available under *_le
+        return {
+            "pr": p["pr_with_site"],
+            "pr_over_n": p["pr_over_n_with_site"],
+            "a": p["a_with_site"],
+            "nc2": p["nc2_with_site"],
+            "p_inf": p["p_inf"],
+            "p_0": p["p_0"] + p["p_0_site"],
+            "p_0_le": p["p_0"],
+            "p_0_site": p["p_0_site"],
+            "a_1_site": p["a_1_site"],
+            "nc2_1_site": p["nc2_1_site"],
+            "pr_over_n_le": p["pr_over_n"],
+            "a_le": p["a"],
+            "nc2_le": p["nc2"],
+        }
+
     return {
         "available": True,
         "N": pred["N"],
-        **{k: pred["phi"][k] for k in keep},
-        "x": {k: pred["x"][k] for k in keep},
+        **block(pred["phi"]),
+        "x": block(pred["x"]),
         "method": "1/N series of the linear-equivalent network at equal time, phi with the "
-        "single-site diagonal; the site term (gain heterogeneity, +0.02..+0.04 in PR at tanh "
-        "g = 0.5) is not included (docs/finite_size_equal_time.md)",
+        "single-site diagonal, plus the analytic site term of the gain heterogeneity "
+        "(docs/finite_size_equal_time.md sections 2, 3, 6)",
     }
 
 

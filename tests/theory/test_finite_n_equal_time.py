@@ -147,11 +147,16 @@ def test_equal_time_pr_x_prediction_against_recorded_simulation():
     from rnncorr.theory._finite_n_equal_time import equal_time_prediction
 
     pred = equal_time_prediction(TANH, 0.5, 1.0, 100, site_samples=24, seed=2)
-    # (variable, simulation, s.e.): PR_x/N and PR_phi/N, control variate
+    # (variable, simulation, s.e.): PR_x/N and PR_phi/N, control variate; the site term is
+    # analytic (docs §6), the Monte Carlo one (site_montecarlo) the independent check
     for var, sim, sim_se in (("x", 0.92863, 0.00011), ("phi", 0.93229, 0.00010)):
         p = pred[var]
-        site_se = p["site"][1] / 100
-        assert abs(p["pr_over_n_with_site"] - sim) < 2 * math.hypot(sim_se, site_se)
+        assert p["site"] == (p["p_0_site"], 0.0)
+        assert abs(p["pr_over_n_with_site"] - sim) < 2 * sim_se
+        mc, mc_se = p["site_montecarlo"]
+        with_mc = p["pr_over_n"] + mc / 100
+        assert abs(with_mc - sim) < 2 * math.hypot(sim_se, mc_se / 100)
+        assert abs(p["p_0_site"] - mc) < 2 * mc_se  # analytic against the paired Monte Carlo
     # N = infinity is rejected for x (6 s.e.)
     assert abs(pred["x"]["p_inf"] - 0.92863) > 5 * 0.00011
 
@@ -166,7 +171,12 @@ def test_cli_reports_equal_time_series_and_validity(capsys):
     out = json.loads(capsys.readouterr().out)
     eq = out["finite_n_equal_time"]
     assert eq["available"]
-    assert eq["x"]["pr_over_n"] == pytest.approx(0.92831, abs=2e-5)  # docs §0
+    # homogeneous series (docs §0) plus the analytic site term (§6): 0.92831 + 0.00023
+    assert eq["x"]["pr_over_n_le"] == pytest.approx(0.92831, abs=2e-5)
+    site = eq["x"]["p_0_site"] / 100
+    assert eq["x"]["pr_over_n"] == pytest.approx(eq["x"]["pr_over_n_le"] + site, rel=1e-12)
+    assert eq["x"]["p_0_site"] == pytest.approx(0.0225, abs=5e-4)
+    assert eq["pr_over_n"] == pytest.approx(0.93191 + 0.00046, abs=3e-5)  # phi, §3 + §6
     assert eq["x"]["p_inf"] == pytest.approx(out["equal_time"]["x"]["pr_over_n"], abs=1e-6)
     assert out["finite_n_validity"]["testable"]
     assert main(["theory", "--activation", "tanh", "--g", "1.5", "--sigma2", "0", "--N", "400",

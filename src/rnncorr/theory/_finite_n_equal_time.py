@@ -23,7 +23,8 @@ phi at equal time is not linear in x: for a Gaussian pair, Cov(phi_i, phi_j) = S
 S3_i S3_j C_ij^3/6 + ... (Hermite / Price expansion, S = <phi'>, S3 = <phi'''> = 2 dS/dDelta)
 and Var phi_i = F(Delta_i) = <phi^2>_{Delta_i} - <phi>^2. :func:`equal_time_network_statistics`
 maps the Lyapunov Sigma of one J (with per-unit gains, ``_heterogeneous``) to both covariance
-matrices; :func:`equal_time_montecarlo` averages over J.
+matrices; :func:`equal_time_montecarlo` averages over J (the paired het - hom difference is the
+site term, derived analytically in ``_site_equal_time``, docs/finite_size_equal_time.md §6).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ __all__ = [
     "complex_word_moments",
     "equal_time_linear_equivalent_series",
     "equal_time_covariances",
+    "equal_time_finite_n_coefficients",
     "equal_time_montecarlo",
     "equal_time_network_statistics",
     "equal_time_prediction",
@@ -308,8 +310,9 @@ def equal_time_series(
 
     and :func:`spectral_series`. At N = infinity these are (T-x) and (R3) (same integrals, a
     coarser grid); the 1/N coefficients are those of the linear-equivalent network: they leave
-    out the gain heterogeneity (site term, :func:`equal_time_montecarlo`) and the finite-N shift
-    of the single-site scalars (docs/finite_size.md §7, +0.008 in p_0 at tanh g = 0.5).
+    out the gain heterogeneity (site term: ``_site_equal_time``, :func:`equal_time_montecarlo`) and
+    the finite-N shift of the single-site scalars (docs/finite_size.md §7, +0.008 in p_0 at tanh
+    g = 0.5).
 
     phi: the network's off-diagonal part with the single-site diagonal Var phi_i = F(Delta_i)
     (:func:`_phi_diagonal_corrected`); ``phi_le`` is the plain linear-equivalent phi series,
@@ -523,6 +526,50 @@ def equal_time_montecarlo(
     return out
 
 
+def equal_time_finite_n_coefficients(
+    activation: Activation, g: float, sigma2: float, *, nodes: int = 24, site_nodes: int = 8
+) -> dict[str, Any]:
+    r"""N-independent coefficients of the complete equal-time 1/N series (x and phi).
+
+        E[PR] = N p_inf + p_0,  E[a] = a_inf + a_1/N,  E[Nc2] = nc2_inf + nc2_1/N,
+        p_0 = p_0^LE + p_0^site,  a_1 = a_1^LE + a_1^site,  nc2_1 = nc2_1^LE + nc2_1^site
+
+    LE: :func:`equal_time_series` (homogeneous network, phi diagonal-corrected); site: the
+    analytic term of ``_site_equal_time.equal_time_site_coefficients``
+    (docs/finite_size_equal_time.md §6). The equal-time analogue of
+    ``_site.finite_n_coefficients`` (for a dataset or table; no validity flag here -- the
+    series' range is that of the zero-frequency one, N (1 - g_eff^2)^2 >= 20).
+
+    Returns
+    -------
+    dict
+        ``{"x": {p_inf, p_0, a_inf, a_1, nc2_inf, nc2_1, p_0_le, p_0_site, a_1_le, a_1_site,
+        nc2_1_le, nc2_1_site}, "phi": {...}, "g_eff"}``.
+    """
+    from rnncorr.theory._site_equal_time import equal_time_site_coefficients
+
+    ser = equal_time_series(activation, g, sigma2, nodes=nodes)
+    site = equal_time_site_coefficients(activation, g, sigma2, nodes=site_nodes)
+    out: dict[str, Any] = {"g_eff": ser["g_eff"]}
+    for var in ("x", "phi"):
+        c, st = ser[var], site[var]
+        out[var] = {
+            "p_inf": c["p_inf"],
+            "a_inf": c["a_inf"],
+            "nc2_inf": c["nc2_inf"],
+            "p_0": c["p_0"] + st["p_0"],
+            "a_1": c["a_1"] + st["a_1"],
+            "nc2_1": c["nc2_1"] + st["nc2_1"],
+            "p_0_le": c["p_0"],
+            "a_1_le": c["a_1"],
+            "nc2_1_le": c["nc2_1"],
+            "p_0_site": st["p_0"],
+            "a_1_site": st["a_1"],
+            "nc2_1_site": st["nc2_1"],
+        }
+    return out
+
+
 def equal_time_prediction(
     activation: Activation,
     g: float,
@@ -532,50 +579,94 @@ def equal_time_prediction(
     nodes: int = 24,
     site_samples: int = 0,
     seed: int = 0,
+    site_method: str = "analytic",
+    site_nodes: int = 8,
 ) -> dict[str, Any]:
-    r"""Equal-time statistics at size N from the 1/N series of :func:`equal_time_series`.
+    r"""Equal-time statistics at size N: the 1/N series of :func:`equal_time_series` + site term.
 
-        a = a_inf + a_1/N,   Nc2 = nc2_inf + nc2_1/N,   PR = N p_inf + p_0 (+ site term)
+        a = a_inf + a_1/N,   Nc2 = nc2_inf + nc2_1/N,   PR = N p_inf + p_0       (homogeneous)
+        ..._with_site: the same plus the site term (gain heterogeneity) a_1^site/N,
+        nc2_1^site/N, p_0^site
 
-    Homogeneous linear-equivalent network with the DMFT residual spectrum.
-    With ``site_samples`` > 0 the site term (gain
-    heterogeneity; no closed form) is added from :func:`equal_time_montecarlo` at this N with
-    that many J (key ``site`` = (mean, se) of PR_het - PR_hom, in PR; ``pr_with_site``): at tanh
-    g = 0.5, N = 100 it is +0.024 and series + site = 0.92855 x N against the simulated
-    0.92863 +- 0.00011 x N (docs/finite_size_equal_time.md §2.4). phi uses the diagonal-corrected
-    series (§3), checked at one point only.
+    Homogeneous linear-equivalent network with the DMFT residual spectrum; phi uses the
+    diagonal-corrected series (docs/finite_size_equal_time.md §3). The site term is analytic
+    by default (``site_method="analytic"``: ``_site_equal_time.equal_time_site_coefficients``,
+    docs/finite_size_equal_time.md §6; N-independent coefficients, the N -> infinity limit of
+    the het - hom difference). With ``site_samples`` > 0 the Monte Carlo of
+    :func:`equal_time_montecarlo` at this N (het - hom on the same J) is added as an
+    independent check under ``site_montecarlo`` (mean, se in PR), ``a_site_montecarlo``,
+    ``nc2_site_montecarlo``; ``site_method="montecarlo"`` makes it the site term used in the
+    ``..._with_site`` keys instead. At tanh g = 0.5, N = 100: PR_x/N = 0.92831 (series) +
+    0.00023 (site) against the simulated 0.92863 +- 0.00011 (§2.4, §6.5).
 
     Returns
     -------
     dict
-        ``{"N", "g_eff", "x": {"pr_over_n", "pr", "a", "p_inf", "p_0", "a_1", "nc2", "nc2_1"
-        [, "site", "pr_with_site", "pr_over_n_with_site"]}, "phi": {...}, "validated"}``.
+        ``{"N", "g_eff", "site_method", "x": {"pr_over_n", "pr", "a", "p_inf", "p_0", "a_1",
+        "nc2", "nc2_1", "site" ((p_0^site, s.e.) in PR; s.e. 0 for the analytic term),
+        "p_0_site", "a_1_site", "nc2_1_site", "pr_with_site", "pr_over_n_with_site",
+        "a_with_site", "nc2_with_site" [, "site_montecarlo", "a_site_montecarlo",
+        "nc2_site_montecarlo"]}, "phi": {...}, "validated"}``. ``site_method="none"`` leaves the
+        site keys out.
     """
+    if site_method not in ("analytic", "montecarlo", "none"):
+        raise ValueError(f"site_method must be analytic, montecarlo or none, got {site_method!r}")
+    if site_method == "montecarlo" and not site_samples:
+        raise ValueError("site_method='montecarlo' needs site_samples > 0")
     ser = equal_time_series(activation, g, sigma2, nodes=nodes)
     out: dict[str, Any] = {
         "N": int(N),
         "g_eff": ser["g_eff"],
+        "site_method": site_method,
         "validated": {"x": True, "phi": True},
     }
     mc = None
     if site_samples:
         mc = equal_time_montecarlo(activation, g, sigma2, int(N), int(site_samples), seed)
+    analytic = None
+    if site_method == "analytic":
+        from rnncorr.theory._site_equal_time import equal_time_site_coefficients
+
+        analytic = equal_time_site_coefficients(activation, g, sigma2, nodes=site_nodes)
     for var in ("x", "phi"):
         c = ser[var]
         pr = N * c["p_inf"] + c["p_0"]
-        out[var] = {
+        a = c["a_inf"] + c["a_1"] / N
+        nc2 = c["nc2_inf"] + c["nc2_1"] / N
+        block = {
             "pr": pr,
             "pr_over_n": pr / N,
-            "a": c["a_inf"] + c["a_1"] / N,
+            "a": a,
             "p_inf": c["p_inf"],
             "p_0": c["p_0"],
             "a_1": c["a_1"],
-            "nc2": c["nc2_inf"] + c["nc2_1"] / N,
+            "nc2": nc2,
             "nc2_1": c["nc2_1"],
         }
         if mc is not None:
-            d, d_se = mc["het_minus_hom"][var]["pr_over_n"]
-            out[var]["site"] = (N * d, N * d_se)
-            out[var]["pr_with_site"] = pr + N * d
-            out[var]["pr_over_n_with_site"] = pr / N + d
+            d = mc["het_minus_hom"][var]
+            block["site_montecarlo"] = (N * d["pr_over_n"][0], N * d["pr_over_n"][1])
+            block["a_site_montecarlo"] = d["a"]
+            block["nc2_site_montecarlo"] = d["nc2"]
+        if analytic is not None:
+            st = analytic[var]
+            site = (st["p_0"], 0.0)
+            p0s, a1s, n1s = st["p_0"], st["a_1"], st["nc2_1"]
+        elif mc is not None and site_method == "montecarlo":
+            site = block["site_montecarlo"]
+            p0s, a1s, n1s = site[0], N * block["a_site_montecarlo"][0], N * d["nc2"][0]
+        else:
+            out[var] = block
+            continue
+        block.update(
+            site=site,
+            p_0_site=p0s,
+            a_1_site=a1s,
+            nc2_1_site=n1s,
+            pr_with_site=pr + p0s,
+            pr_over_n_with_site=(pr + p0s) / N,
+            a_with_site=a + a1s / N,
+            nc2_with_site=nc2 + n1s / N,
+        )
+        out[var] = block
     return out

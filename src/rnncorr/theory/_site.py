@@ -35,7 +35,8 @@ uses only the large-N single-site scalars.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+import operator
+from functools import lru_cache, reduce
 from typing import Any
 
 import numpy as np
@@ -100,6 +101,17 @@ def planar_trace(word: tuple, k2: float) -> complex:
 
 @lru_cache(maxsize=200_000)
 def _tau(w: tuple, k2: float) -> complex:
+    return _planar_step(w, k2, lambda v: _tau(_canonical(v), k2), lambda a: a)
+
+
+def _planar_step(w: tuple, k2: float, tau: Any, gain: Any) -> Any:
+    """One Schwinger-Dyson step of :func:`planar_trace` for the canonical word w.
+
+    ``tau(v)`` evaluates a sub-word (any rotation), ``gain(a)`` the value of a letter's gain: the
+    identity for numeric gains, a table of node arrays for the symbolic gains of
+    :class:`_GridTrace` (the recursion depends on the letter types only, so one pass serves a
+    whole grid of frequency nodes).
+    """
     n = len(w)
     if n == 0:
         return 1.0 + 0j
@@ -114,23 +126,19 @@ def _tau(w: tuple, k2: float) -> complex:
         pref = [r for r in cands if w[r - 1][0] == _T]
         r = (pref or cands)[0]
         v = w[r:] + w[:r]
-        a = v[0][1]
-        rest = _tau(_canonical(v[1:]), k2)
+        a = gain(v[0][1])
+        rest = tau(v[1:])
         acc, self_coef = 0j, 0j
         x = v  # tau(K x), x = R_a V
         for j in range(n):
             t, b = x[j]
             if t == _KT:
-                acc += _tau(_canonical(x[:j]), k2) * _tau(_canonical(x[j + 1 :]), k2)
+                acc = acc + tau(x[:j]) * tau(x[j + 1 :])
             elif t == _T:
                 if j == n - 1:
-                    self_coef += b  # b tau(x) tau(R^T_b), tau(R^T_b) = 1
+                    self_coef = self_coef + gain(b)  # b tau(x) tau(R^T_b), tau(R^T_b) = 1
                 else:
-                    acc += (
-                        b
-                        * _tau(_canonical(x[:j] + ((t, b),)), k2)
-                        * _tau(_canonical(((t, b),) + x[j + 1 :]), k2)
-                    )
+                    acc = acc + gain(b) * tau(x[:j] + ((t, b),)) * tau(((t, b),) + x[j + 1 :])
         return (rest + a * k2 * acc) / (1.0 - a * k2 * self_coef)
     # no resolvent R but a bare K: tau(K V) directly
     r = next(r for r in range(n) if w[r][0] == _K)
@@ -140,14 +148,56 @@ def _tau(w: tuple, k2: float) -> complex:
     for j in range(len(x)):
         t, b = x[j]
         if t == _KT:
-            acc += _tau(_canonical(x[:j]), k2) * _tau(_canonical(x[j + 1 :]), k2)
+            acc = acc + tau(x[:j]) * tau(x[j + 1 :])
         elif t == _T:
-            acc += (
-                b
-                * _tau(_canonical(x[:j] + ((t, b),)), k2)
-                * _tau(_canonical(((t, b),) + x[j + 1 :]), k2)
-            )
+            acc = acc + gain(b) * tau(x[:j] + ((t, b),)) * tau(((t, b),) + x[j + 1 :])
     return k2 * acc
+
+
+class _GridTrace:
+    r"""Planar traces tau(word) on a product grid of frequency nodes, one recursion per word.
+
+    A letter's gain may be a *symbol*, a Python int: symbol 1 + 2 m is z = 1/(1 + i w) and
+    2 + 2 m its conjugate on node axis m (``z_axes[m]``, 1-D arrays); tau(word) is then an array
+    broadcast over the axes its letters use (shape (1, .., n_m, .., 1)). Numeric (complex) gains
+    pass through unchanged. The Schwinger-Dyson recursion (:func:`_planar_step`) depends only on
+    the letter types, so one evaluation per symbolic word covers the whole grid -- the reason
+    this exists: the equal-time site term (``_site_equal_time``) needs traces of words with
+    three independent frequency integrals (two symbolic axes; the third as an outer loop with
+    numeric gains). Words with numeric resolvent gains are cached until :meth:`reset` (they
+    change from node to node of the outer loop), the others for good.
+    """
+
+    def __init__(self, k2: float, z_axes: list[np.ndarray]):
+        self.k2 = float(k2)
+        n_ax = len(z_axes)
+        self.gains: dict[int, np.ndarray] = {}
+        for m, z in enumerate(z_axes):
+            shape = [1] * n_ax
+            shape[m] = len(z)
+            self.gains[1 + 2 * m] = np.asarray(z, dtype=complex).reshape(shape)
+            self.gains[2 + 2 * m] = np.conj(np.asarray(z, dtype=complex)).reshape(shape)
+        self.memo: dict = {}
+        self.volatile: dict = {}
+
+    @staticmethod
+    def symbol(axis: int, conjugate: bool = False) -> int:
+        return 1 + 2 * axis + int(conjugate)
+
+    def _gain(self, a: Any) -> Any:
+        return self.gains[a] if isinstance(a, int) else a
+
+    def reset(self) -> None:
+        """Forget the words with numeric resolvent gains."""
+        self.volatile = {}
+
+    def __call__(self, word: tuple, k2: float | None = None) -> Any:
+        w = _canonical(word)
+        numeric = any(t in (_R, _T) and not isinstance(a, int) for t, a in w)
+        memo = self.volatile if numeric else self.memo
+        if w not in memo:
+            memo[w] = _planar_step(w, self.k2, self, self._gain)
+        return memo[w]
 
 
 # --------------------------------------------------------------------------------------------
@@ -227,15 +277,18 @@ def _split_marked(word: tuple) -> list[tuple]:
     return segs
 
 
-def _trace_expr(e: Expr, k2: float) -> complex:
+def _trace_expr(e: Expr, k2: float, tau: Any = None) -> Any:
     """Leading-order mean of (1/N) tr for unmarked words, of tr for marked words (product of
-    the taus of the segments between markers: tr(P X P Y) = X_00 Y_00 -> tau(X) tau(Y))."""
+    the taus of the segments between markers: tr(P X P Y) = X_00 Y_00 -> tau(X) tau(Y)).
+    ``tau``: the trace evaluator (default :func:`planar_trace`; a :class:`_GridTrace` for
+    symbolic gains, then the result is an array over its node grid)."""
+    tau = tau or planar_trace
     total = 0j
     for w, c in e.items():
         if any(t == _P for t, _ in w):
-            total += c * np.prod([planar_trace(s, k2) for s in _split_marked(w)])
+            total = total + c * reduce(operator.mul, [tau(s, k2) for s in _split_marked(w)])
         else:
-            total += c * planar_trace(w, k2)
+            total = total + c * tau(w, k2)
     return total
 
 
@@ -250,8 +303,9 @@ def _first_order_matrix(e: Expr) -> Expr:
     return out
 
 
-def _tau_expr(e: Expr, k2: float) -> complex:
-    return sum(c * planar_trace(w, k2) for w, c in e.items())
+def _tau_expr(e: Expr, k2: float, tau: Any = None) -> Any:
+    tau = tau or planar_trace
+    return sum(c * tau(w, k2) for w, c in e.items())
 
 
 # --------------------------------------------------------------------------------------------
@@ -284,12 +338,15 @@ def _tau_sigma_times(X: Expr, k2: float, q: float, sigma2: float) -> float:
     return total
 
 
-def diagonal_covariance(X: Expr, Y: Expr, k2: float) -> complex:
-    r"""N Cov(X_00, Y_00) = tau(X Y) + tau(X Y^T) - 2 tau(X) tau(Y) (orthogonal invariance)."""
+def diagonal_covariance(X: Expr, Y: Expr, k2: float, tau: Any = None) -> Any:
+    r"""N Cov(X_00, Y_00) = tau(X Y) + tau(X Y^T) - 2 tau(X) tau(Y) (orthogonal invariance).
+
+    ``tau``: as in :func:`_trace_expr`; with a :class:`_GridTrace` X and Y must use disjoint
+    node axes (they are independent frequency integrals)."""
     return (
-        _tau_expr(_mul(X, Y), k2)
-        + _tau_expr(_mul(X, _T_(Y)), k2)
-        - 2 * _tau_expr(X, k2) * _tau_expr(Y, k2)
+        _tau_expr(_mul(X, Y), k2, tau)
+        + _tau_expr(_mul(X, _T_(Y)), k2, tau)
+        - 2 * _tau_expr(X, k2, tau) * _tau_expr(Y, k2, tau)
     )
 
 
