@@ -396,7 +396,9 @@ def _derivatives(activation: Activation, delta0: float) -> tuple[float, float]:
     return float(s1), float(s2)
 
 
-def site_coefficients(activation: Activation, g: float, sigma2: float) -> dict[str, Any]:
+def site_coefficients(
+    activation: Activation, g: float, sigma2: float, *, mean_gain_shift: str = "self_consistent"
+) -> dict[str, Any]:
     r"""Analytic site-heterogeneity coefficients (finite_size.md §10), no sampling of J.
 
         p_0^site = p_inf [N ebar tau(X) + N Cov(eps_0, X_00) + N Var(eps) F2]
@@ -406,6 +408,16 @@ def site_coefficients(activation: Activation, g: float, sigma2: float) -> dict[s
     covariance from orthogonal invariance (§10.2), eps_0 from the equal-time variance (§10.3),
     ebar from §10.4; a_1^site, b_1^site likewise; nc2_1^site from §10.5. Zero frequency.
 
+    The mean gain shift N ebar is, by default (``mean_gain_shift="self_consistent"``), the one
+    solved with the equal-time a_x^site (docs/finite_size_equal_time.md §6.3,
+    ``_site_equal_time``): E Delta_i^het = E a_x^het includes how unit 0's gain moves the other
+    units' variances and the second-order effect of the gain spread. ``"own_loops"`` is the
+    approximation of §10.4 (only the unit's own loops), kept for that module, which needs the
+    other ingredients of this function, and for comparison. tanh g = 1, sigma2 = 1: N ebar =
+    +0.087 (self-consistent) against -0.012 (own loops); Monte Carlo of the heterogeneous
+    network +0.08 +- 0.03 (docs/finite_size_equal_time.md §6.5); p_0^site(phi) = 1.831 against
+    1.930, Monte Carlo 1.859 +- 0.064 (N = 200).
+
     Parameters
     ----------
     activation : Activation
@@ -413,13 +425,17 @@ def site_coefficients(activation: Activation, g: float, sigma2: float) -> dict[s
     g, sigma2 : float
         Coupling and white-noise intensity (> 0).
 
+    mean_gain_shift : {"self_consistent", "own_loops"}
+        How N ebar is computed (see above).
+
     Returns
     -------
     dict
         ``{"phi": {"p_inf", "a_inf", "b_inf", "nc2_inf", "v_1" (N Var C_ii, homogeneous),
         "p_0_site", "a_1_site", "b_1_site", "nc2_1_site", "p_0_channels": {"mean",
         "correlated", "spread"}, "a_1_channels": {...}}, "x": {...}, "n_var_eps": N Var eps_i,
-        "n_ebar": N E[eps_i], "delta_1_het": N (E Delta_i - Delta0), "delta_1_hom", "ds", "d2s"
+        "n_ebar": N E[eps_i], "n_ebar_own_loops" (§10.4), "delta_1_het": N (E Delta_i -
+        Delta0), "delta_1_hom", "ds", "d2s"
         (S', S'' at Delta0), "scalars": SiteScalars}``.
 
     Raises
@@ -472,15 +488,26 @@ def site_coefficients(activation: Activation, g: float, sigma2: float) -> dict[s
     n_self = (ds / s0) * self_term
     # N ebar: s0 ebar = S' (E Delta^het - Delta0) + S''/2 Var Delta, with
     # E Delta^het - Delta0 = [delta_1_hom + n_self]/N + Delta0 k2 u ebar (uniform gain shift)
-    n_ebar = (ds * (delta_1_hom + n_self) + 0.5 * d2s * n_var_delta) / (
+    n_ebar_own_loops = (ds * (delta_1_hom + n_self) + 0.5 * d2s * n_var_delta) / (
         s0 - ds * sc.delta0 * k2 * u
     )
+    if mean_gain_shift == "own_loops":
+        n_ebar = n_ebar_own_loops
+    elif mean_gain_shift == "self_consistent":
+        from rnncorr.theory._site_equal_time import equal_time_site_coefficients
+
+        n_ebar = equal_time_site_coefficients(activation, g, sigma2)["n_ebar"]
+    else:
+        raise ValueError(
+            f"mean_gain_shift must be 'self_consistent' or 'own_loops', not {mean_gain_shift!r}"
+        )
     n_var_eps = (ds / s0) ** 2 * n_var_delta
     delta_1_het = delta_1_hom + n_self + sc.delta0 * k2 * u * n_ebar
 
     out: dict[str, Any] = {
         "n_var_eps": n_var_eps,
         "n_ebar": n_ebar,
+        "n_ebar_own_loops": n_ebar_own_loops,
         "delta_1_het": delta_1_het,
         "delta_1_hom": delta_1_hom,
         "ds": ds,

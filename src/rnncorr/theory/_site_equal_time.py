@@ -170,7 +170,8 @@ def equal_time_site_coefficients(
 
 @lru_cache(maxsize=64)
 def _coefficients(activation: Activation, g: float, sigma2: float, nodes: int) -> dict[str, Any]:
-    site = site_coefficients(activation, g, sigma2)
+    # own loops: the self-consistent N ebar is solved below (site_coefficients' default calls this)
+    site = site_coefficients(activation, g, sigma2, mean_gain_shift="own_loops")
     sc = site["scalars"]
     s0, k2, delta0 = sc.s0, sc.g_eff**2, sc.delta0
     q = sc.white_residual / (s0 * s0)
