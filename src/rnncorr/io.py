@@ -531,6 +531,7 @@ def theory_dataset(
     settings: Mapping[str, Any] | None = None,
     site_offsets: Mapping[tuple[str, float, float], tuple[float, float]] | None = None,
     finite_n: Mapping[tuple[str, float, float], Mapping[str, Any]] | None = None,
+    equal_time_finite_n: Mapping[tuple[str, float, float], Mapping[str, Any]] | None = None,
 ) -> xr.Dataset:
     """Theory results (:class:`rnncorr.theory.TheoryResult`) on (activation, g, sigma2, kind,
     variable).
@@ -542,6 +543,13 @@ def theory_dataset(
     error of E[PR] times N) on (..., variable), and
     ``finite_n_min_N`` / ``finite_n_reason`` (the series holds for N >= finite_n_min_N;
     docs/finite_size.md §10.6). NaN where not given.
+
+    ``equal_time_finite_n`` maps (activation, g, sigma2) to
+    :func:`rnncorr.theory._finite_n_equal_time.equal_time_finite_n_coefficients`: variables
+    ``finite_n_equal_time_p_0``, ``finite_n_equal_time_a_1``, ``finite_n_equal_time_nc2_1``
+    (complete equal-time coefficients: homogeneous series + analytic site term,
+    docs/finite_size_equal_time.md §6) on (..., variable); their range is that of the
+    zero-frequency series (``finite_n_min_N``). NaN where not given.
 
     ``site_offsets`` maps (activation, g, sigma2) to the site term of p_0 and its standard error
     (``rnncorr.theory._heterogeneous.site_offsets``): variables ``p_0_site``, ``p_0_site_se``
@@ -626,6 +634,23 @@ def theory_dataset(
                     fin[name][i, j, k, n] = terms.get(term, np.nan)
     for name, (_, _, long_name) in fin_names.items():
         data[name] = ((*dims, "variable"), fin[name], {"long_name": long_name})
+    # complete equal-time coefficients (docs/finite_size_equal_time.md §6)
+    et_names = {
+        "finite_n_equal_time_p_0": (
+            "p_0",
+            "complete equal-time 1/N offset: E[PR] = N pr_over_n + finite_n_equal_time_p_0",
+        ),
+        "finite_n_equal_time_a_1": ("a_1", "complete equal-time: E[a] = a + this / N"),
+        "finite_n_equal_time_nc2_1": ("nc2_1", "complete equal-time: E[nc2] = nc2 + this / N"),
+    }
+    et = {name: np.full((*shape, len(VARIABLES)), np.nan) for name in et_names}
+    for (activation, g, sigma2), coefficients in (equal_time_finite_n or {}).items():
+        i, j, k = index[(activation, float(g), float(sigma2))]
+        for n, var in enumerate(VARIABLES):
+            for name, (key, _) in et_names.items():
+                et[name][i, j, k, n] = coefficients.get(var, {}).get(key, np.nan)
+    for name, (_, long_name) in et_names.items():
+        data[name] = ((*dims, "variable"), et[name], {"long_name": long_name})
     data["finite_n_min_N"] = (
         dims,
         fin_min_n,

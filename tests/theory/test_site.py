@@ -131,15 +131,25 @@ def test_cli_theory_reports_complete_prediction(capsys):
 
 def test_theory_dataset_carries_complete_finite_n_coefficients():
     from rnncorr import io, theory
+    from rnncorr.theory._finite_n_equal_time import equal_time_finite_n_coefficients
     from rnncorr.theory._site import finite_n_coefficients
 
     results = [theory.solve(TANH, g, 1.0) for g in (0.5, 1.0)]
     fin = {(TANH.label, 0.5, 1.0): finite_n_coefficients(TANH, 0.5, 1.0)}
-    ds = io.theory_dataset(results, [TANH.label], [0.5, 1.0], [1.0], finite_n=fin)
+    et = {(TANH.label, 0.5, 1.0): equal_time_finite_n_coefficients(TANH, 0.5, 1.0)}
+    ds = io.theory_dataset(
+        results, [TANH.label], [0.5, 1.0], [1.0], finite_n=fin, equal_time_finite_n=et
+    )
     point = ds.sel(activation=TANH.label, g=0.5, sigma2=1.0, variable="phi")
     c = fin[(TANH.label, 0.5, 1.0)]
     assert float(point.finite_n_p_0) == pytest.approx(c["phi"]["p_0"])
     assert float(point.p_0_site_analytic) == pytest.approx(c["terms"]["phi"]["p_0_site"])
+    # equal time: the complete coefficients (homogeneous series + analytic site term)
+    e = et[(TANH.label, 0.5, 1.0)]["x"]
+    x_point = ds.sel(activation=TANH.label, g=0.5, sigma2=1.0, variable="x")
+    assert float(x_point.finite_n_equal_time_p_0) == pytest.approx(e["p_0_le"] + e["p_0_site"])
+    assert float(x_point.finite_n_equal_time_a_1) == pytest.approx(e["a_1"])
+    assert "long_name" in ds.finite_n_equal_time_nc2_1.attrs
     # smallest valid N: the next term |p_m1^LE|/N at most half of |p_0^LE| (§10.6), or the
     # gain spread (not binding here)
     t = c["terms"]
@@ -149,6 +159,11 @@ def test_theory_dataset_carries_complete_finite_n_coefficients():
     assert str(io.decode_reasons(point.finite_n_reason).values) == ""
     assert np.isnan(
         float(ds.sel(activation=TANH.label, g=1.0, sigma2=1.0, variable="x").finite_n_p_0)
+    )
+    assert np.isnan(
+        float(
+            ds.sel(activation=TANH.label, g=1.0, sigma2=1.0, variable="x").finite_n_equal_time_p_0
+        )
     )
 
 

@@ -7,6 +7,7 @@ import json
 from rnncorr import io, theory
 from rnncorr.cli import log_to
 from rnncorr.config import activation_from_entry, load_config
+from rnncorr.theory._finite_n_equal_time import equal_time_finite_n_coefficients
 from rnncorr.theory._heterogeneous import site_offsets
 from rnncorr.theory._site import finite_n_coefficients
 
@@ -32,6 +33,12 @@ finite_n = {
     for g in snakemake.params.site_g
     for s in sigma2_values
 }
+# and their equal-time counterparts where the zero-frequency series exists (same range)
+equal_time_finite_n = {
+    key: equal_time_finite_n_coefficients(activation, key[1], key[2])
+    for key, coefficients in finite_n.items()
+    if coefficients["reason"] is None
+}
 dataset = io.theory_dataset(
     results,
     [activation.label],
@@ -40,6 +47,7 @@ dataset = io.theory_dataset(
     settings={"site_term": dict(site), "seed": snakemake.params.seed},
     site_offsets=offsets,
     finite_n=finite_n,
+    equal_time_finite_n=equal_time_finite_n,
 )
 dataset = io.activation_coordinates(dataset, {activation.label: activation.kwargs})
 # the run's config and seed, as in results/simulations.nc
