@@ -79,7 +79,12 @@ def equal_time_table(ds: xr.Dataset) -> None:
         for var in ("x", "phi"):
             d = ds.sel(et_case=case, variable=var)
             for n in d["et_N"].values:
-                e = {k: float(v) for k, v in d.sel(et_N=n).data_vars.items()}
+                row = d.sel(et_N=n)
+                e = {
+                    k: float(v)
+                    for k, v in row.data_vars.items()
+                    if k.startswith("pr_equal_time_") and v.ndim == 0
+                }
                 if not np.isfinite(e["pr_equal_time_cv"]):
                     continue
                 inf = e["pr_equal_time_pr_inf"]

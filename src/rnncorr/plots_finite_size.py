@@ -155,13 +155,21 @@ def _equal_time_panel(ax, ds: xr.Dataset, case: str, var: str) -> None:
                 f"{abs(y) / e:.1f} s.e.\n{nj} J", (x, y), textcoords="offset points",
                 xytext=(4, 4), fontsize=6, color="C0",
             )  # fmt: skip
-    # keep the axis on the resolved points: the plain J average scatters far more
-    core = np.concatenate([cv - cv_se, cv + cv_se, analytic, het, [0.0, p0]])
+    # keep the axis on the resolved points and the lines: the plain J average scatters far more,
+    # and for phi the network's per-J phi map is approximate (docs/finite_size_equal_time.md §3),
+    # its crosses can lie far off; say so instead of squashing the panel
+    core = np.concatenate([cv - cv_se, cv + cv_se, analytic, [0.0, p0]])
     core = core[np.isfinite(core)]
     if core.size:
         lo, hi = float(core.min()), float(core.max())
         pad = 0.25 * (hi - lo) + 1e-3
         ax.set_ylim(lo - pad, hi + pad)
+        off = het[np.isfinite(het) & ((het > hi + pad) | (het < lo - pad))]
+        if off.size:
+            ax.text(
+                0.02, 0.03, f"het. network (MC) off scale: {off.min():+.2f} .. {off.max():+.2f}",
+                transform=ax.transAxes, fontsize=7, color="C2",
+            )  # fmt: skip
     ax.set_xlim(0, x_max)
     ax.set_title(
         f"{display_name(str(d['et_label'].values))}, g = {float(d['et_g']):g}, "
