@@ -32,8 +32,18 @@ from rnncorr.config import SimulationSettings, activation_from_entry
 from rnncorr.estimators import scalar_mean_and_standard_error
 
 __all__ = [
+    "EQUAL_TIME_VARIABLES",
     "STUDY_KEYS",
     "analytic_offset",
+    "coupling_control_variates",
+    "equal_time_analytic",
+    "equal_time_cell",
+    "equal_time_dataset",
+    "equal_time_network_montecarlo",
+    "equal_time_plan",
+    "equal_time_theory_with_estimator_bias",
+    "regression_mean",
+    "series_range_n",
     "site_term_limit",
     "study_cell",
     "study_dataset",
@@ -179,8 +189,13 @@ def study_cell(
     return out
 
 
-def study_dataset(cells: list[Mapping[str, Any]]) -> xr.Dataset:
+def study_dataset(
+    cells: list[Mapping[str, Any]], equal_time_cells: list[Mapping[str, Any]] | None = None
+) -> xr.Dataset:
     r"""Join :func:`study_cell` outputs into one Dataset with dims (case, N, variable).
+
+    With ``equal_time_cells`` (outputs of :func:`equal_time_cell`) the variables of
+    :func:`equal_time_dataset` are merged in (their own dims et_case, et_N, variable).
 
     Variables (PR/N unless stated): ``sim``, ``sim_se``, ``paired``, ``paired_se``, ``het_mc``,
     ``het_mc_se``, ``hom_mc``, ``hom_mc_se``, ``cv``, ``cv_se``, ``p_inf``, ``site_mc``,
@@ -215,13 +230,39 @@ def study_dataset(cells: list[Mapping[str, Any]]) -> xr.Dataset:
             "label": ("case", [c[0] for c in cases]),
             "g": ("case", [c[1] for c in cases]),
             "sigma2": ("case", [c[2] for c in cases]),
+            "g_eff": ("case", [_g_eff(*c) for c in cases]),
         },
     )
     ds.attrs["description"] = (
         "finite-size study: PR/N at zero frequency; cv = control-variate estimate of E[PR_sim] "
         "(rnncorr.finite_size_study); site_mc, p_0_le, p_0_analytic in units of PR"
     )
+    if equal_time_cells:
+        ds = xr.merge([ds, equal_time_dataset(equal_time_cells)], combine_attrs="override")
     return ds
+
+
+def _g_eff(label: str, g: float, sigma2: float) -> float:
+    """g_eff = g S0 of the large-N single site (NaN when it has no stationary solution)."""
+    from rnncorr.activations import activation_from_label
+    from rnncorr.theory._heterogeneous import site_scalars
+
+    try:
+        return float(site_scalars(activation_from_label(label), g, sigma2).g_eff)
+    except (ValueError, KeyError):
+        return math.nan
+
+
+def series_range_n(g_eff: float, threshold: float = 20.0) -> float:
+    r"""Smallest N inside the 1/N series' range: N (1 - g_eff^2)^2 >= threshold.
+
+    The series is an expansion in 1/(N (1 - g_eff^2)^2) (docs/finite_size.md §4); it is
+    confirmed down to N (1 - g_eff^2)^2 ~ 19, hence the threshold 20 of
+    ``TheoryResult.finite_n_validity``.
+    """
+    if not (math.isfinite(g_eff) and 0 <= g_eff < 1):
+        return math.inf
+    return threshold / (1 - g_eff * g_eff) ** 2
 
 
 def site_term_limit(n: Any, site: Any, site_se: Any) -> tuple[float, float]:
@@ -242,3 +283,368 @@ def site_term_limit(n: Any, site: Any, site_se: Any) -> tuple[float, float]:
     cov = np.linalg.inv(design.T @ (design * w[:, None]))
     coef = cov @ (design.T @ (w * y))
     return float(coef[0]), float(math.sqrt(cov[0, 0]))
+
+
+# --------------------------------------------------------------------------------------------
+# Equal-time rows (docs/finite_size_equal_time.md §5.5): PR of x and phi at equal time
+# --------------------------------------------------------------------------------------------
+
+#: variables of the equal-time rows
+EQUAL_TIME_VARIABLES = ("x", "phi")
+
+
+def equal_time_plan(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Cases and jobs of the ``finite_size_study.equal_time`` config subsection.
+
+    Returns
+    -------
+    dict
+        ``cells``: {path stem: {"activation", "label", "g", "sigma2", "N", "realizations",
+        "mc_samples", "site_samples"}}, ``settings``: SimulationSettings (top-level simulation
+        with the finite_size_study overrides, then the subsection's), ``seed``. No cells when
+        the subsection has no cases.
+    """
+    section = config["finite_size_study"]
+    et = section.get("equal_time", {}) or {}
+    base = {k: v for k, v in config["simulation"].items() if k != "realizations"}
+    base.update(section.get("simulation", {}))
+    base.update(et.get("simulation", {}))
+    n_values = list(et.get("N", []))
+    realizations = list(et.get("realizations", []))
+    mc_samples = list(et.get("mc_samples", []))
+    site_samples = list(et.get("site_samples", []))
+    cells = {}
+    if et.get("cases"):
+        if not (len(realizations) == len(mc_samples) == len(site_samples) == len(n_values)):
+            raise ValueError(
+                "finite_size_study.equal_time.realizations, .mc_samples and .site_samples need "
+                "one entry per N"
+            )
+        for case in et["cases"]:
+            act = activation_from_entry(case["activation"])
+            for n, r, m, s in zip(n_values, realizations, mc_samples, site_samples, strict=True):
+                stem = f"{act.label}_g{case['g']:g}_sigma2_{case['sigma2']:g}/N{n}"
+                cells[stem] = {
+                    "activation": dict(case["activation"]),
+                    "label": act.label,
+                    "g": float(case["g"]),
+                    "sigma2": float(case["sigma2"]),
+                    "N": int(n),
+                    "realizations": int(r),
+                    "mc_samples": int(m),
+                    "site_samples": int(s),
+                }
+    return {
+        "cells": cells,
+        "settings": SimulationSettings(realizations=1, **base),
+        "seed": int(config["seed"]),
+    }
+
+
+def coupling_control_variates(J: np.ndarray, g: float) -> np.ndarray:
+    r"""Statistics of one J with exactly known means, for regression control variates.
+
+    With Jt = J/g, entries iid N(0, 1/N) (real Ginibre):
+
+        u_1 = ||Jt||_F^2 - N     (E = 0: N^2 entries of variance 1/N)
+        u_2 = tr Jt              (E = 0)
+        u_3 = tr Jt^2 - 1        (E tr Jt^2 = sum_i E Jt_ii^2 = 1; off-diagonal pairs vanish)
+        u_4 = tr Jt^3            (E = 0: odd moment)
+
+    They carry the O(1/N) fluctuations of the effective gain (u_1) and of the spectrum's centre
+    and shape (u_2..u_4), which move PR of one network by O(1) -- the largest part of its
+    J-to-J spread at equal time (regression on them cuts the variance 3-4 fold at tanh g = 0.5).
+    """
+    jt = np.asarray(J, dtype=float) / float(g)
+    n = jt.shape[0]
+    j2 = jt @ jt
+    return np.array(
+        [float(np.sum(jt * jt)) - n, float(np.trace(jt)), float(np.trace(j2)) - 1.0,
+         float(np.sum(j2 * jt.T))]
+    )  # fmt: skip
+
+
+def regression_mean(y: Any, u: Any) -> tuple[float, float]:
+    r"""Mean of y with regression control variates u of known mean zero (Glasserman §4.1.3).
+
+        y_bar(beta) = mean(y - u beta),  beta = least-squares slope of y on u (with intercept)
+
+    i.e. the intercept of the least-squares fit y ~ b0 + u beta. Unbiased up to O(1/M) from the
+    fitted beta; its variance is that of the fit residual, sigma_r^2 / M (s.e. with M - k - 1
+    degrees of freedom). Falls back to the plain mean when M <= k + 2.
+    """
+    y = np.asarray(y, dtype=float)
+    u = np.asarray(u, dtype=float).reshape(len(y), -1)
+    ok = np.isfinite(y) & np.all(np.isfinite(u), axis=1)
+    y, u = y[ok], u[ok]
+    m, k = len(y), u.shape[1]
+    if m <= k + 2:
+        return scalar_mean_and_standard_error(y)
+    design = np.column_stack([np.ones(m), u])
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    resid = y - design @ coef
+    return float(coef[0]), float(math.sqrt(resid @ resid / (m - k - 1) / m))
+
+
+def equal_time_theory_with_estimator_bias(
+    J: np.ndarray, activation: Activation, scalars: Any, per_block: int
+) -> dict[str, float]:
+    r"""PR/N of x and phi of the heterogeneous network on J, as the simulation's estimator sees it.
+
+    The equal-time covariance of a block subtracts the block mean of n = ``per_block`` samples,
+    so E[C_hat] = C - (C_zf - C)/n, C_zf the zero-frequency covariance of the same network
+    (x: M (sigma2 + P J J^T) M^T, M = (1 - J S)^-1; phi: L (sigma2 S^2 + P) L^T, L = (1 - S J)^-1;
+    as in ``paired.py`` and benchmarks/finite_size_equal_time.py). Applied to the theory so that
+    the paired difference sim - het compares like with like. NaN when there is no stationary
+    state.
+    """
+    from rnncorr.theory._finite_n_equal_time import equal_time_covariances
+    from rnncorr.theory._heterogeneous import _statistics
+
+    cov = equal_time_covariances(J, activation, scalars)
+    if not cov["stable"]:
+        return {var: math.nan for var in EQUAL_TIME_VARIABLES}
+    gains = cov["gains"]
+    n = J.shape[0]
+    m = np.linalg.inv(np.eye(n) - J * gains[None, :])
+    mj = m @ J
+    zf_x = scalars.sigma2 * (m @ m.T) + scalars.residual_power * (mj @ mj.T)
+    ell = np.linalg.inv(np.eye(n) - gains[:, None] * J)
+    zf_phi = (ell * (scalars.sigma2 * gains**2 + scalars.residual_power)[None, :]) @ ell.T
+    zf = {"x": zf_x, "phi": zf_phi}
+    return {
+        var: float(_statistics(cov[var] - (zf[var] - cov[var]) / per_block)["pr_over_n"])
+        for var in EQUAL_TIME_VARIABLES
+    }
+
+
+def equal_time_network_montecarlo(
+    activation: Activation,
+    g: float,
+    sigma2: float,
+    N: int,
+    n_samples: int,
+    seed: int | np.random.SeedSequence,
+) -> dict[str, Any]:
+    r"""E[PR] of the heterogeneous network at equal time over J, with regression control variates.
+
+    For each of ``n_samples`` J (iid N(0, g^2/N)) the Lyapunov solution of the heterogeneous
+    linear-equivalent network (``_finite_n_equal_time.equal_time_network_statistics``, no
+    simulation); the mean of PR_x, PR_phi uses :func:`coupling_control_variates` through
+    :func:`regression_mean`. Returns ``{var: {"pr": (mean, se), "pr_plain": (mean, se)}}`` (in
+    units of PR) plus ``n_samples``, ``excluded``. Cost: N = 200, ~0.35 s per J on one core.
+    """
+    from rnncorr.theory._finite_n_equal_time import equal_time_network_statistics
+    from rnncorr.theory._heterogeneous import site_scalars
+
+    scalars = site_scalars(activation, g, sigma2)
+    rng = np.random.default_rng(seed)
+    ys: dict[str, list[float]] = {var: [] for var in EQUAL_TIME_VARIABLES}
+    us = []
+    excluded = 0
+    for _ in range(int(n_samples)):
+        J = rng.standard_normal((int(N), int(N))) * (g / math.sqrt(N))
+        st = equal_time_network_statistics(J, activation, scalars)
+        if not st["stable"]:
+            excluded += 1
+            continue
+        for var in EQUAL_TIME_VARIABLES:
+            ys[var].append(int(N) * st[var]["pr_over_n"])
+        us.append(coupling_control_variates(J, g))
+    out: dict[str, Any] = {"n_samples": len(us), "excluded": excluded}
+    for var in EQUAL_TIME_VARIABLES:
+        out[var] = {
+            "pr": regression_mean(ys[var], np.array(us)),
+            "pr_plain": scalar_mean_and_standard_error(ys[var]),
+        }
+    return out
+
+
+def equal_time_analytic(
+    activation: Activation,
+    g: float,
+    sigma2: float,
+    N: int,
+    *,
+    site_samples: int = 0,
+    seed: int = 0,
+) -> dict[str, dict[str, Any]]:
+    r"""The analytic equal-time line at size N: N p_inf + p_0 + site term (in PR).
+
+    The one place that reads ``_finite_n_equal_time.equal_time_prediction``: per variable
+    ``pr_inf`` = N p_inf, ``p_0`` (homogeneous series), ``pr_hom`` = N p_inf + p_0 and
+    ``pr_analytic`` = its key ``pr_with_site`` (series + site term), ``site`` (mean, se) and
+    ``site_method``: "analytic" when the prediction returns the site term without Monte Carlo
+    (no ``site_samples`` needed), "monte carlo (M J)" when it had to be sampled here, or
+    "none" (then ``pr_analytic`` is NaN).
+    """
+    from rnncorr.theory._finite_n_equal_time import equal_time_prediction
+
+    pred = equal_time_prediction(activation, g, sigma2, int(N))
+    method = "analytic"
+    if "pr_with_site" not in pred["x"] and site_samples:
+        pred = equal_time_prediction(
+            activation, g, sigma2, int(N), site_samples=int(site_samples), seed=seed
+        )
+        method = f"monte carlo ({int(site_samples)} J)"
+    out = {}
+    for var in EQUAL_TIME_VARIABLES:
+        p = pred[var]
+        site = p.get("site", (math.nan, math.nan))
+        if not isinstance(site, tuple | list):
+            site = (float(site), 0.0)
+        has = "pr_with_site" in p
+        out[var] = {
+            "pr_inf": int(N) * float(p["p_inf"]),
+            "p_inf": float(p["p_inf"]),
+            "p_0": float(p["p_0"]),
+            "pr_hom": float(p["pr"]),
+            "pr_analytic": float(p["pr_with_site"]) if has else math.nan,
+            "site": (float(site[0]), float(site[1])),
+            "site_method": method if has else "none",
+        }
+    return out
+
+
+def equal_time_cell(
+    activation_entry: Mapping[str, Any],
+    g: float,
+    sigma2: float,
+    N: int,
+    realizations: int,
+    settings: SimulationSettings,
+    mc_samples: int,
+    site_samples: int,
+    seed: int,
+    *,
+    threads: int | None = 1,
+) -> dict[str, Any]:
+    r"""One (case, N) of the equal-time rows: paired simulations, control variate, analytic line.
+
+        E[PR_sim] ~= E_MC[PR_het] + mean_J (PR_sim,J - PR_het,J)
+
+    with PR_het,J from :func:`equal_time_theory_with_estimator_bias` on each simulated J (the
+    simulation's own J, ``simulate.realization_coupling``), E_MC[PR_het] from
+    :func:`equal_time_network_montecarlo` over ``mc_samples`` independent J (with regression
+    control variates), and the analytic line from :func:`equal_time_analytic`.
+
+    Returns
+    -------
+    dict
+        Cell parameters, ``n_j``, ``mc_samples``, and per variable (in units of PR): ``sim``
+        (plain J average), ``paired`` (sim - het), ``het_mc``, ``het_mc_plain``, ``cv`` (each
+        (mean, se)), ``pr_inf``, ``p_0``, ``pr_hom``, ``pr_analytic``, ``site`` (mean, se),
+        ``site_method``.
+    """
+    from dataclasses import replace
+
+    from rnncorr.config import Cell
+    from rnncorr.simulate import realization_coupling, realization_seed, simulate_realization
+    from rnncorr.theory._heterogeneous import site_scalars
+    from rnncorr.threads import blas_threads
+
+    act = activation_from_entry(activation_entry)
+    n = int(N)
+    st = replace(settings, realizations=int(realizations))
+    per_block = st.trajectories * st.samples_per_block
+    scalars = site_scalars(act, g, sigma2)
+    cell = Cell(act, n, g, sigma2)
+    sims: dict[str, list[float]] = {var: [] for var in EQUAL_TIME_VARIABLES}
+    diffs: dict[str, list[float]] = {var: [] for var in EQUAL_TIME_VARIABLES}
+    stream = np.random.SeedSequence([int(seed), n, round(1e6 * g), round(1e6 * sigma2), 17])
+    with blas_threads(threads):
+        for r in range(st.realizations):
+            seeds = realization_seed(seed, cell, r)
+            result = simulate_realization(act, n, g, sigma2, st, seeds)
+            if result.diverged:
+                continue
+            J = realization_coupling(seeds, n, g)
+            het = equal_time_theory_with_estimator_bias(J, act, scalars, per_block)
+            for var in EQUAL_TIME_VARIABLES:
+                value = n * result.statistics["equal_time"][var]["pr_over_n"]
+                sims[var].append(value)
+                diffs[var].append(value - n * het[var])
+        mc = equal_time_network_montecarlo(act, g, sigma2, n, int(mc_samples), stream)
+        analytic = equal_time_analytic(
+            act, g, sigma2, n, site_samples=int(site_samples), seed=int(seed) + 18
+        )
+    out: dict[str, Any] = {
+        "activation": dict(activation_entry),
+        "label": act.label,
+        "g": float(g),
+        "sigma2": float(sigma2),
+        "N": n,
+        "n_j": len(sims["x"]),
+        "mc_samples": int(mc["n_samples"]),
+        "g_eff": float(scalars.g_eff),
+    }
+    for var in EQUAL_TIME_VARIABLES:
+        sim = np.asarray(sims[var])
+        d = np.asarray(diffs[var])
+        paired = scalar_mean_and_standard_error(d[np.isfinite(d)])
+        het_mc = mc[var]["pr"]
+        out[var] = {
+            "sim": scalar_mean_and_standard_error(sim[np.isfinite(sim)]),
+            "paired": paired,
+            "het_mc": het_mc,
+            "het_mc_plain": mc[var]["pr_plain"],
+            "cv": (het_mc[0] + paired[0], math.hypot(het_mc[1], paired[1])),
+            **analytic[var],
+        }
+    return out
+
+
+#: (mean, se) entries of an equal-time cell, per variable, stored as pr_equal_time_<name>(_se)
+_ET_PAIRS = ("sim", "paired", "het_mc", "het_mc_plain", "cv", "site")
+#: scalar entries, stored as pr_equal_time_<name>
+_ET_SCALARS = ("pr_inf", "p_0", "pr_hom", "pr_analytic")
+
+
+def equal_time_dataset(cells: list[Mapping[str, Any]]) -> xr.Dataset:
+    r"""Join :func:`equal_time_cell` outputs: dims (et_case, et_N, variable), units of PR.
+
+    Variables ``pr_equal_time_<name>`` and ``pr_equal_time_<name>_se`` for name in sim (plain J
+    average), paired (sim - het on the same J), het_mc (network Monte Carlo, regression control
+    variates), het_mc_plain, cv (control-variate estimate of E[PR_sim]), site (het - hom);
+    ``pr_equal_time_pr_inf`` (N p_inf), ``_p_0`` (homogeneous series), ``_pr_hom`` (N p_inf +
+    p_0), ``_pr_analytic`` (N p_inf + p_0 + site term; ``site_method`` attribute says how the
+    site term was obtained), ``pr_equal_time_n_j``. Case coordinates ``et_label``, ``et_g``,
+    ``et_sigma2``, ``et_g_eff``.
+    """
+    cases = sorted({(c["label"], c["g"], c["sigma2"]) for c in cells})
+    n_values = sorted({int(c["N"]) for c in cells})
+    variables = ["phi", "x"]  # the order of study_dataset, so that the two merge
+    shape = (len(cases), len(n_values), len(variables))
+    data = {f"pr_equal_time_{n}{s}": np.full(shape, np.nan) for n in _ET_PAIRS for s in ("", "_se")}
+    data.update({f"pr_equal_time_{n}": np.full(shape, np.nan) for n in _ET_SCALARS})
+    n_j = np.zeros(shape[:2], dtype=int)
+    g_eff = np.full(len(cases), np.nan)
+    methods = set()
+    for c in cells:
+        i = cases.index((c["label"], c["g"], c["sigma2"]))
+        j = n_values.index(int(c["N"]))
+        n_j[i, j] = c["n_j"]
+        g_eff[i] = c["g_eff"]
+        for k, var in enumerate(variables):
+            for name in _ET_PAIRS:
+                mean, se = c[var][name]
+                data[f"pr_equal_time_{name}"][i, j, k] = mean
+                data[f"pr_equal_time_{name}_se"][i, j, k] = se
+            for name in _ET_SCALARS:
+                data[f"pr_equal_time_{name}"][i, j, k] = c[var][name]
+            methods.add(c[var]["site_method"].split(" (")[0])
+    dims = ("et_case", "et_N", "variable")
+    ds = xr.Dataset(
+        {k: (dims, v) for k, v in data.items()} | {"pr_equal_time_n_j": (("et_case", "et_N"), n_j)},
+        coords={
+            "et_case": [f"{lab} g={g:g} sigma2={s2:g}" for lab, g, s2 in cases],
+            "et_N": n_values,
+            "variable": variables,
+            "et_label": ("et_case", [c[0] for c in cases]),
+            "et_g": ("et_case", [c[1] for c in cases]),
+            "et_sigma2": ("et_case", [c[2] for c in cases]),
+            "et_g_eff": ("et_case", g_eff),
+        },
+    )
+    ds["pr_equal_time_pr_analytic"].attrs["site_method"] = ", ".join(sorted(methods))
+    return ds

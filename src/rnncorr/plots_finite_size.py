@@ -15,7 +15,19 @@ Dataset of :func:`rnncorr.finite_size_study.study_dataset`, for PR of phi at zer
 * thin dashed: p_0 + p_m1/N, analytic intercept, slope p_m1 fitted to those crosses.
 
 In these coordinates the 1/N series N p_inf + p_0 + p_m1/N is a straight line with intercept
-p_0 at 1/N = 0.
+p_0 at 1/N = 0. Grey shading: N (1 - g_eff^2)^2 < 20, outside the series' range
+(``finite_size_study.series_range_n``).
+
+When the Dataset has the equal-time variables (``finite_size_study.equal_time_dataset``), one
+row per variable (x, phi) is added below, one panel per equal-time case, with PR at equal time:
+
+* filled points: the control variate E_MC[PR_het] + mean_J(PR_sim - PR_het), +- 1 s.e.;
+* open points: the plain J average;
+* crosses: the heterogeneous network's Monte Carlo (regression control variates);
+* dotted: p_0 of the homogeneous series;
+* solid: the analytic N p_inf + p_0 + site term at each N (``pr_equal_time_pr_analytic``, the
+  ``pr_with_site`` of ``equal_time_prediction``), band +- the site term's s.e. when it is a
+  Monte Carlo.
 """
 
 from __future__ import annotations
@@ -31,7 +43,7 @@ import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
 from rnncorr.activations import display_name  # noqa: E402
-from rnncorr.finite_size_study import site_term_limit  # noqa: E402
+from rnncorr.finite_size_study import series_range_n, site_term_limit  # noqa: E402
 
 __all__ = [
     "FINITE_SIZE_FIGURES",
@@ -43,17 +55,135 @@ __all__ = [
 FINITE_SIZE_FIGURES = ("finite_size_correction",)
 
 
-def plot_finite_size_correction(ds: xr.Dataset, variable: str = "phi") -> plt.Figure:
-    """One panel per case: PR - N p_inf against 1/N (module docstring)."""
+def plot_finite_size_correction(
+    ds: xr.Dataset,
+    variable: str = "phi",
+    equal_time_variables: tuple[str, ...] = ("x", "phi"),
+) -> plt.Figure:
+    """PR - N p_inf against 1/N (module docstring): one row of zero-frequency panels (one per
+    case) and, when ``ds`` has them, one row of equal-time panels per variable."""
     cases = list(ds["case"].values)
-    ncols = min(3, max(1, len(cases)))
-    nrows = math.ceil(len(cases) / ncols)
+    has_et = "pr_equal_time_cv" in ds
+    et_cases = list(ds["et_case"].values) if has_et else []
+    et_vars = [v for v in equal_time_variables if has_et and v in ds["variable"].values]
+    ncols = min(3, max(1, len(cases), len(et_cases)))
+    zf_rows = math.ceil(len(cases) / ncols)
+    et_rows = math.ceil(len(et_cases) / ncols) * len(et_vars) if et_cases else 0
+    nrows = zf_rows + et_rows
     fig, axes = plt.subplots(
         nrows, ncols, figsize=(4.2 * ncols, 3.4 * nrows), squeeze=False, constrained_layout=True
     )
-    for ax in axes.flat[len(cases) :]:
+    zf_axes = list(axes[:zf_rows].flat)
+    for ax in zf_axes[len(cases) :]:
         ax.set_visible(False)
-    for ax, case in zip(axes.flat, cases, strict=False):
+    _zero_frequency_panels(ds, zf_axes, cases, variable)
+    row = zf_rows
+    for var in et_vars:
+        rows = math.ceil(len(et_cases) / ncols)
+        et_axes = list(axes[row : row + rows].flat)
+        for ax in et_axes[len(et_cases) :]:
+            ax.set_visible(False)
+        for ax, case in zip(et_axes, et_cases, strict=False):
+            _equal_time_panel(ax, ds, case, var)
+        row += rows
+    handles: dict[str, object] = {}
+    for ax in axes.flat:
+        if ax.get_visible():
+            for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+                handles.setdefault(lab, h)
+    fig.legend(
+        list(handles.values()), list(handles), loc="outside lower center", ncol=3, fontsize=7,
+        frameon=False,
+    )  # fmt: skip
+    fig.suptitle(
+        "Finite-size offset of the participation ratio: simulation vs 1/N theory", fontsize=10
+    )
+    return fig
+
+
+def _series_range(ax, g_eff: float, x_max: float) -> None:
+    """Grey band where N (1 - g_eff^2)^2 < 20: outside the series' range."""
+    n_min = series_range_n(g_eff)
+    if math.isfinite(n_min) and 1.0 / n_min < x_max:
+        ax.axvspan(
+            1.0 / n_min, x_max, color="0.85", alpha=0.6, lw=0,
+            label="outside the series' range, N (1 - g$_{eff}^2$)$^2$ < 20",
+        )  # fmt: skip
+
+
+def _equal_time_panel(ax, ds: xr.Dataset, case: str, var: str) -> None:
+    """One equal-time panel: PR - N p_inf of ``var`` against 1/N (module docstring)."""
+    d = ds.sel(et_case=case, variable=var)
+    n = d["et_N"].values.astype(float)
+    inv = 1.0 / n
+    inf = d["pr_equal_time_pr_inf"].values
+    x_max = 1.15 * float(np.max(inv))
+    if "et_g_eff" in d.coords:
+        _series_range(ax, float(d["et_g_eff"]), x_max)
+    ax.axhline(0.0, color="0.5", ls="--", lw=1, label="N = inf")
+    p0 = float(np.nanmean(d["pr_equal_time_p_0"].values))
+    ax.axhline(p0, color="C1", ls=":", lw=1.5, label="p_0 of the homogeneous series")
+    analytic = d["pr_equal_time_pr_analytic"].values - inf
+    site_se = d["pr_equal_time_site_se"].values
+    method = ds["pr_equal_time_pr_analytic"].attrs.get("site_method", "")
+    label = "N p_inf + p_0 + site term" + (
+        " (site term: Monte Carlo)" if "monte carlo" in method else ""
+    )
+    order = np.argsort(inv)
+    ax.plot(inv[order], analytic[order], color="C3", lw=1.5, marker="_", ms=10, label=label)
+    if np.any(site_se > 0):
+        ax.fill_between(
+            inv[order], (analytic - site_se)[order], (analytic + site_se)[order], color="C3",
+            alpha=0.15, lw=0,
+        )  # fmt: skip
+    het = d["pr_equal_time_het_mc"].values - inf
+    ax.plot(inv, het, "x", color="C2", ms=6, label="het. network (MC)")
+    sim, sim_se = d["pr_equal_time_sim"].values - inf, d["pr_equal_time_sim_se"].values
+    ax.errorbar(
+        inv * 1.03, sim, sim_se, fmt="o", mfc="none", color="0.4", ms=4, capsize=2,
+        label="simulation, J average",
+    )  # fmt: skip
+    cv, cv_se = d["pr_equal_time_cv"].values - inf, d["pr_equal_time_cv_se"].values
+    ax.errorbar(
+        inv, cv, cv_se, fmt="o", color="C0", ms=5, capsize=2,
+        label="simulation, paired (control variate)",
+    )  # fmt: skip
+    n_j = ds["pr_equal_time_n_j"].sel(et_case=case).values
+    for x, y, e, nj in zip(inv, cv, cv_se, n_j, strict=True):
+        if np.isfinite(y) and e > 0:
+            ax.annotate(
+                f"{abs(y) / e:.1f} s.e.\n{nj} J", (x, y), textcoords="offset points",
+                xytext=(4, 4), fontsize=6, color="C0",
+            )  # fmt: skip
+    # keep the axis on the resolved points and the lines: the plain J average scatters far more,
+    # and for phi the network's per-J phi map is approximate (docs/finite_size_equal_time.md §3),
+    # its crosses can lie far off; say so instead of squashing the panel
+    core = np.concatenate([cv - cv_se, cv + cv_se, analytic, [0.0, p0]])
+    core = core[np.isfinite(core)]
+    if core.size:
+        lo, hi = float(core.min()), float(core.max())
+        pad = 0.25 * (hi - lo) + 1e-3
+        ax.set_ylim(lo - pad, hi + pad)
+        off = het[np.isfinite(het) & ((het > hi + pad) | (het < lo - pad))]
+        if off.size:
+            ax.text(
+                0.02, 0.03, f"het. network (MC) off scale: {off.min():+.2f} .. {off.max():+.2f}",
+                transform=ax.transAxes, fontsize=7, color="C2",
+            )  # fmt: skip
+    ax.set_xlim(0, x_max)
+    ax.set_title(
+        f"{display_name(str(d['et_label'].values))}, g = {float(d['et_g']):g}, "
+        f"$\\sigma^2$ = {float(d['et_sigma2']):g}",
+        fontsize=9,
+    )
+    ax.set_xlabel("1/N")
+    symbol = {"phi": r"\phi"}.get(var, var)
+    ax.set_ylabel(f"E[PR$_{{{symbol}}}$] - N p$_\\infty$  (equal time)")
+
+
+def _zero_frequency_panels(ds: xr.Dataset, axes: list, cases: list, variable: str) -> None:
+    """The zero-frequency row (module docstring)."""
+    for ax, case in zip(axes, cases, strict=False):
         d = ds.sel(case=case, variable=variable)
         n = d["N"].values.astype(float)
         inv = 1.0 / n
@@ -94,6 +224,8 @@ def plot_finite_size_correction(ds: xr.Dataset, variable: str = "phi") -> plt.Fi
                     xytext=(4, 4), fontsize=6, color="C0",
                 )  # fmt: skip
         ax.set_xlim(0, 1.15 * float(np.max(inv)))
+        if "g_eff" in d.coords:
+            _series_range(ax, float(d["g_eff"]), 1.15 * float(np.max(inv)))
         # the printed name (rnncorr.activations.display_name), not the file label
         ax.set_title(
             f"{display_name(str(d['label'].values))}, g = {float(d['g']):g}, "
@@ -103,12 +235,6 @@ def plot_finite_size_correction(ds: xr.Dataset, variable: str = "phi") -> plt.Fi
         ax.set_xlabel("1/N")
         symbol = {"phi": r"\phi"}.get(variable, variable)
         ax.set_ylabel(f"E[PR$_{{{symbol}}}$] - N p$_\\infty$  (zero frequency)")
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=4, fontsize=7, frameon=False)
-    fig.suptitle(
-        "Finite-size offset of the participation ratio: simulation vs 1/N theory", fontsize=10
-    )
-    return fig
 
 
 def _next_order_line(ax, inv: np.ndarray, het: np.ndarray, het_se: np.ndarray, p0: float) -> None:

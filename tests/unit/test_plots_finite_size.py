@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from rnncorr.config import load_config
-from rnncorr.finite_size_study import study_dataset, study_plan
+from rnncorr.finite_size_study import (
+    coupling_control_variates,
+    equal_time_plan,
+    regression_mean,
+    series_range_n,
+    study_dataset,
+    study_plan,
+)
 from rnncorr.plots_finite_size import (
     make_finite_size_figure,
     plot_finite_size_correction,
@@ -43,6 +50,28 @@ def _cell(label: str, g: float, n: int, p_inf: float, p_0: float, rng) -> dict:
     return out
 
 
+def _et_cell(label: str, g: float, n: int, p_inf: float, offset: float, rng) -> dict:
+    """A synthetic equal_time_cell output (units of PR) whose control variate sits on the line."""
+    out = {"label": label, "g": g, "sigma2": 1.0, "N": n, "n_j": 16, "g_eff": 0.36}
+    for var in ("x", "phi"):
+        inf = n * p_inf
+        out[var] = {
+            "sim": (inf + offset + 0.05 * rng.standard_normal(), 0.05),
+            "paired": (0.01 * rng.standard_normal(), 0.01),
+            "het_mc": (inf + offset, 0.01),
+            "het_mc_plain": (inf + offset, 0.02),
+            "cv": (inf + offset, 0.014),
+            "site": (0.025, 0.004),
+            "pr_inf": inf,
+            "p_inf": p_inf,
+            "p_0": offset - 0.025,
+            "pr_hom": inf + offset - 0.025,
+            "pr_analytic": inf + offset,
+            "site_method": "monte carlo (10 J)",
+        }
+    return out
+
+
 @pytest.fixture
 def dataset():
     rng = np.random.default_rng(0)
@@ -52,6 +81,104 @@ def dataset():
         for n in (50, 100, 200)
     ]
     return study_dataset(cells)
+
+
+@pytest.fixture
+def dataset_with_equal_time():
+    rng = np.random.default_rng(1)
+    cells = [
+        _cell(label, g, n, 0.3, -0.6, rng)
+        for label, g in (("tanh", 1.0), ("power-alpha0.5", 0.8), ("pade-a0.0666667-b0.4", 1.0))
+        for n in (50, 100, 200, 400)
+    ]
+    et_cells = [
+        _et_cell(label, g, n, 0.93, -0.07, rng)
+        for label, g in (("tanh", 0.5), ("power-alpha0.5", 0.35), ("pade-a0.0666667-b0.4", 0.5))
+        for n in (50, 100, 200)
+    ]
+    return study_dataset(cells, et_cells)
+
+
+def test_dataset_with_equal_time(dataset_with_equal_time):
+    ds = dataset_with_equal_time
+    assert ds.sizes == {"case": 3, "N": 4, "variable": 2, "et_case": 3, "et_N": 3}
+    assert list(ds["variable"].values) == ["phi", "x"]
+    d = ds.sel(et_case="tanh g=0.5 sigma2=1", variable="x")
+    assert np.allclose(d["pr_equal_time_cv"] - d["pr_equal_time_pr_inf"], -0.07)
+    assert ds["pr_equal_time_pr_analytic"].attrs["site_method"] == "monte carlo"
+    # g_eff of the zero-frequency cases from the single site: tanh g = 1 -> 0.674
+    assert float(ds["g_eff"].sel(case="tanh g=1 sigma2=1")) == pytest.approx(0.674, abs=2e-3)
+
+
+def test_figure_with_equal_time_rows(dataset_with_equal_time, tmp_path):
+    from rnncorr.plots import figure_problems
+
+    fig = plot_finite_size_correction(dataset_with_equal_time)
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) == 9  # zero frequency, equal-time x, equal-time phi; 3 cases each
+    ylabels = [ax.get_ylabel() for ax in axes]
+    assert sum("equal time" in y for y in ylabels) == 6
+    labels = fig.legends[0].get_texts()
+    assert any("site term (site term: Monte Carlo)" in t.get_text() for t in labels)
+    assert any("series' range" in t.get_text() for t in labels)  # tanh g = 1 at N = 50
+    assert figure_problems(fig) == []
+    save_figure(fig, tmp_path / "fs.png")
+
+
+def test_series_range_n():
+    assert series_range_n(0.674) == pytest.approx(20 / (1 - 0.674**2) ** 2)
+    assert series_range_n(0.357) == pytest.approx(26.27, abs=0.01)  # N = 50 is inside
+    assert series_range_n(1.0) == math.inf
+
+
+def test_regression_mean_is_unbiased_and_tighter():
+    rng = np.random.default_rng(3)
+    u = rng.standard_normal((400, 2))
+    y = 1.0 + 2.0 * u[:, 0] - u[:, 1] + 0.3 * rng.standard_normal(400)
+    mean, se = regression_mean(y, u)
+    plain_se = y.std(ddof=1) / math.sqrt(len(y))
+    assert abs(mean - 1.0) < 3 * se  # true mean 1 (known means of u: 0)
+    assert se == pytest.approx(0.3 / math.sqrt(400), rel=0.15)  # residual noise only
+    assert se < plain_se / 5
+
+
+def test_coupling_control_variates_have_mean_zero():
+    # the regression control variates need E[u] = 0 exactly (real Ginibre J/g)
+    rng = np.random.default_rng(4)
+    n, g = 12, 0.7
+    u = np.array(
+        [coupling_control_variates(g * rng.standard_normal((n, n)) / math.sqrt(n), g)
+         for _ in range(4000)]
+    )  # fmt: skip
+    mean = u.mean(axis=0)
+    se = u.std(axis=0, ddof=1) / math.sqrt(len(u))
+    assert np.all(np.abs(mean) < 4 * se), (mean, se)
+
+
+def test_equal_time_plan_from_config():
+    base = {"grid": {"N": [20], "g": [0.5], "sigma2": [1.0], "activations": [{"name": "tanh"}]}}
+    config = load_config(
+        base
+        | {
+            "finite_size_study": {
+                "enabled": True,
+                "simulation": {"duration": 300.0},
+                "equal_time": {
+                    "cases": [{"activation": {"name": "tanh"}, "g": 0.5, "sigma2": 1.0}],
+                    "N": [50, 100],
+                    "realizations": [8, 4],
+                    "mc_samples": [20, 10],
+                    "site_samples": [6, 4],
+                    "simulation": {"trajectories": 4},
+                },
+            }
+        }
+    )
+    plan = equal_time_plan(config)
+    assert list(plan["cells"]) == ["tanh_g0.5_sigma2_1/N50", "tanh_g0.5_sigma2_1/N100"]
+    assert plan["cells"]["tanh_g0.5_sigma2_1/N100"]["site_samples"] == 4
+    assert plan["settings"].duration == 300.0 and plan["settings"].trajectories == 4
+    assert equal_time_plan(load_config(base))["cells"] == {}
 
 
 def test_dataset_layout(dataset):

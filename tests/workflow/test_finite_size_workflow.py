@@ -21,7 +21,8 @@ def test_finite_size_config_dry_run(repo, tmp_path):
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-3000:]
-    # 3 cases x 4 sizes, one aggregate, one figure
+    # 3 cases x 4 sizes, 3 equal-time cases x 3 sizes, one aggregate, one figure
     assert "finite_size_study_cell            12" in out.stdout
+    assert "finite_size_equal_time_cell        9" in out.stdout
     assert "finite_size_study_aggregate        1" in out.stdout
     assert "finite_size_study_figure           1" in out.stdout

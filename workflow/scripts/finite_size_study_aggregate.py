@@ -11,4 +11,8 @@ cells = []
 for path in snakemake.input.cells:
     with open(path) as f:
         cells.append(json.load(f))
-io.write_netcdf(study_dataset(cells), snakemake.output.nc)
+et_cells = []
+for path in snakemake.input.et_cells:
+    with open(path) as f:
+        et_cells.append(json.load(f))
+io.write_netcdf(study_dataset(cells, et_cells), snakemake.output.nc)
