@@ -72,9 +72,9 @@ def equal_time_table(ds: xr.Dataset) -> None:
     print(
         "| case | var | N | J | sim - N p_inf (CV) | resolution | plain J average - N p_inf "
         "| N p_inf | analytic p_0 + site | p_0 (hom. series) | MC het - N p_inf "
-        "| pull analytic | pull MC (paired) |"
+        "| pull analytic | pull MC (paired) | time-step shift (removed) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for case in ds["et_case"].values:
         for var in ("x", "phi"):
             d = ds.sel(et_case=case, variable=var)
@@ -99,7 +99,8 @@ def equal_time_table(ds: xr.Dataset) -> None:
                     f"| {case} | {var} | {n} | {j} | {cv:+.4f} +- {cv_se:.4f} | "
                     f"{abs(cv) / cv_se:.1f} | {sim:+.3f} +- {sim_se:.3f} | {inf:.3f} | "
                     f"{an:+.4f} +- {site_se:.4f} | {e['pr_equal_time_p_0']:+.4f} | "
-                    f"{het:+.4f} +- {het_se:.4f} | {pull:+.1f} | {paired / paired_se:+.1f} |"
+                    f"{het:+.4f} +- {het_se:.4f} | {pull:+.1f} | {paired / paired_se:+.1f} | "
+                    f"{e.get('pr_equal_time_time_step_shift', math.nan):+.4f} |"
                 )
 
 

@@ -386,8 +386,40 @@ def regression_mean(y: Any, u: Any) -> tuple[float, float]:
     return float(coef[0]), float(math.sqrt(resid @ resid / (m - k - 1) / m))
 
 
+def exponential_heun_covariance(
+    J: np.ndarray, gains: np.ndarray, sigma2: float, white_residual: float, dt: float
+) -> np.ndarray:
+    r"""Stationary covariance of x of the heterogeneous linear network under the simulator's step.
+
+    ``rnncorr.simulate``'s default step (exponential Euler predictor, trapezoidal corrector, same
+    noise), applied to the linear drift -x + W x, W = J diag(gains), e = e^{-dt}, c = 1 - e::
+
+        x* = e x + c W x + eta,   x' = e x + c W (x + x*)/2 + eta
+           = [e + c (1 + e)/2 W + c^2/2 W^2] x + [1 + c/2 W] eta = M x + B eta,
+        Sigma_dt = M Sigma_dt M^T + B D B^T,   D = (1 - e^2)/2 (sigma2 + Q J J^T)
+
+    (discrete Lyapunov equation; the white residual Q J J^T is filtered like the noise, a 1 %
+    part of the input). Sigma_dt - Sigma = O(dt^2): the scheme's equal-time bias, +2.5e-4 in
+    PR/N for the linear network at g = 0.5, dt = 0.2 (0.84838 against 0.84813, N = 200), which
+    is the size of the effect the equal-time rows resolve at N = 200
+    (docs/finite_size_equal_time.md §5.6).
+    """
+    from scipy.linalg import solve_discrete_lyapunov
+
+    n = J.shape[0]
+    e = math.exp(-dt)
+    c = 1.0 - e
+    W = J * np.asarray(gains)[None, :]
+    eye = np.eye(n)
+    M = e * eye + 0.5 * c * (1.0 + e) * W + 0.5 * c * c * (W @ W)
+    B = eye + 0.5 * c * W
+    D = 0.5 * (1.0 - e * e) * (sigma2 * eye + white_residual * (J @ J.T))
+    sigma = solve_discrete_lyapunov(M, B @ D @ B.T)
+    return 0.5 * (sigma + sigma.T)
+
+
 def equal_time_theory_with_estimator_bias(
-    J: np.ndarray, activation: Activation, scalars: Any, per_block: int
+    J: np.ndarray, activation: Activation, scalars: Any, per_block: int, dt: float | None = None
 ) -> dict[str, float]:
     r"""PR/N of x and phi of the heterogeneous network on J, as the simulation's estimator sees it.
 
@@ -395,16 +427,24 @@ def equal_time_theory_with_estimator_bias(
     so E[C_hat] = C - (C_zf - C)/n, C_zf the zero-frequency covariance of the same network
     (x: M (sigma2 + P J J^T) M^T, M = (1 - J S)^-1; phi: L (sigma2 S^2 + P) L^T, L = (1 - S J)^-1;
     as in ``paired.py`` and benchmarks/finite_size_equal_time.py). Applied to the theory so that
-    the paired difference sim - het compares like with like. NaN when there is no stationary
-    state.
+    the paired difference sim - het compares like with like. With ``dt`` the equal-time
+    covariance is that of the simulator's time step (:func:`exponential_heun_covariance`; phi by
+    ``phi_covariance_map``; the scheme is exact at zero frequency for a linear network, so C_zf
+    is unchanged): then sim - het carries no time-step bias and the control variate estimates
+    the continuous-time E[PR]. NaN when there is no stationary state.
     """
-    from rnncorr.theory._finite_n_equal_time import equal_time_covariances
+    from rnncorr.theory._finite_n_equal_time import equal_time_covariances, phi_covariance_map
     from rnncorr.theory._heterogeneous import _statistics
 
     cov = equal_time_covariances(J, activation, scalars)
     if not cov["stable"]:
         return {var: math.nan for var in EQUAL_TIME_VARIABLES}
     gains = cov["gains"]
+    if dt is not None:
+        sigma = exponential_heun_covariance(
+            J, gains, scalars.sigma2, scalars.white_residual, float(dt)
+        )
+        cov = {"x": sigma, "phi": phi_covariance_map(sigma, activation)}
     n = J.shape[0]
     m = np.linalg.inv(np.eye(n) - J * gains[None, :])
     mj = m @ J
@@ -524,7 +564,10 @@ def equal_time_cell(
         E[PR_sim] ~= E_MC[PR_het] + mean_J (PR_sim,J - PR_het,J)
 
     with PR_het,J from :func:`equal_time_theory_with_estimator_bias` on each simulated J (the
-    simulation's own J, ``simulate.realization_coupling``), E_MC[PR_het] from
+    simulation's own J, ``simulate.realization_coupling``) at the simulation's time step (so
+    the estimate is that of the continuous-time network; ``time_step_shift`` = mean over J of
+    PR_het at dt minus PR_het in continuous time, docs/finite_size_equal_time.md §5.6),
+    E_MC[PR_het] from
     :func:`equal_time_network_montecarlo` over ``mc_samples`` independent J (with regression
     control variates), and the analytic line from :func:`equal_time_analytic`.
 
@@ -532,9 +575,9 @@ def equal_time_cell(
     -------
     dict
         Cell parameters, ``n_j``, ``mc_samples``, and per variable (in units of PR): ``sim``
-        (plain J average), ``paired`` (sim - het), ``het_mc``, ``het_mc_plain``, ``cv`` (each
-        (mean, se)), ``pr_inf``, ``p_0``, ``pr_hom``, ``pr_analytic``, ``site`` (mean, se),
-        ``site_method``.
+        (plain J average), ``paired`` (sim - het at dt), ``het_mc``, ``het_mc_plain``, ``cv``,
+        ``time_step_shift`` (each (mean, se)), ``pr_inf``, ``p_0``, ``pr_hom``, ``pr_analytic``,
+        ``site`` (mean, se), ``site_method``.
     """
     from dataclasses import replace
 
@@ -551,6 +594,7 @@ def equal_time_cell(
     cell = Cell(act, n, g, sigma2)
     sims: dict[str, list[float]] = {var: [] for var in EQUAL_TIME_VARIABLES}
     diffs: dict[str, list[float]] = {var: [] for var in EQUAL_TIME_VARIABLES}
+    shifts: dict[str, list[float]] = {var: [] for var in EQUAL_TIME_VARIABLES}
     stream = np.random.SeedSequence([int(seed), n, round(1e6 * g), round(1e6 * sigma2), 17])
     with blas_threads(threads):
         for r in range(st.realizations):
@@ -560,10 +604,13 @@ def equal_time_cell(
                 continue
             J = realization_coupling(seeds, n, g)
             het = equal_time_theory_with_estimator_bias(J, act, scalars, per_block)
+            # the same network at the simulator's time step: pairing removes the O(dt^2) bias
+            het_dt = equal_time_theory_with_estimator_bias(J, act, scalars, per_block, st.dt)
             for var in EQUAL_TIME_VARIABLES:
                 value = n * result.statistics["equal_time"][var]["pr_over_n"]
                 sims[var].append(value)
-                diffs[var].append(value - n * het[var])
+                diffs[var].append(value - n * het_dt[var])
+                shifts[var].append(n * (het_dt[var] - het[var]))
         mc = equal_time_network_montecarlo(act, g, sigma2, n, int(mc_samples), stream)
         analytic = equal_time_analytic(
             act, g, sigma2, n, site_samples=int(site_samples), seed=int(seed) + 18
@@ -589,13 +636,14 @@ def equal_time_cell(
             "het_mc": het_mc,
             "het_mc_plain": mc[var]["pr_plain"],
             "cv": (het_mc[0] + paired[0], math.hypot(het_mc[1], paired[1])),
+            "time_step_shift": scalar_mean_and_standard_error(shifts[var]),
             **analytic[var],
         }
     return out
 
 
 #: (mean, se) entries of an equal-time cell, per variable, stored as pr_equal_time_<name>(_se)
-_ET_PAIRS = ("sim", "paired", "het_mc", "het_mc_plain", "cv", "site")
+_ET_PAIRS = ("sim", "paired", "het_mc", "het_mc_plain", "cv", "site", "time_step_shift")
 #: scalar entries, stored as pr_equal_time_<name>
 _ET_SCALARS = ("pr_inf", "p_0", "pr_hom", "pr_analytic")
 
@@ -605,7 +653,8 @@ def equal_time_dataset(cells: list[Mapping[str, Any]]) -> xr.Dataset:
 
     Variables ``pr_equal_time_<name>`` and ``pr_equal_time_<name>_se`` for name in sim (plain J
     average), paired (sim - het on the same J), het_mc (network Monte Carlo, regression control
-    variates), het_mc_plain, cv (control-variate estimate of E[PR_sim]), site (het - hom);
+    variates), het_mc_plain, cv (control-variate estimate of the continuous-time E[PR]), site
+    (het - hom), time_step_shift (the simulator's O(dt^2) bias of PR, het network);
     ``pr_equal_time_pr_inf`` (N p_inf), ``_p_0`` (homogeneous series), ``_pr_hom`` (N p_inf +
     p_0), ``_pr_analytic`` (N p_inf + p_0 + site term; ``site_method`` attribute says how the
     site term was obtained), ``pr_equal_time_n_j``. Case coordinates ``et_label``, ``et_g``,

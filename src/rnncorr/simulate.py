@@ -11,7 +11,9 @@ Why: the frozen recurrent input biases equal-time statistics by O(dt) — for th
 at g = 0.5, dt = 0.1, exponential Euler's stationary PR/N is 0.8585 against the exact 0.8481
 (discrete Lyapunov equation, one J, N = 200) — while Heun at dt = 0.2 gives 0.8484 for the same
 cost (two matrix products per step). Both schemes are exact at zero frequency for the linear
-network: (1 - A) factorises as (1 - e^{-dt})(1 - J)(1 + c J), cancelling the noise filter.
+network: (1 - A) factorises as (1 - e^{-dt})(1 - J)(1 + c J), cancelling the noise filter -- up
+to the scalar (dt/2) coth(dt/2) = 1 + dt^2/12 of the step-sampled noise power (+0.33 % in a at
+dt = 0.2; docs/NUMERICS.md).
 
 Implementation (docs/performance.md has the measurements behind every choice):
 

@@ -13,6 +13,7 @@ from rnncorr.finite_size_study import (
     equal_time_analytic,
     equal_time_cell,
     equal_time_network_montecarlo,
+    exponential_heun_covariance,
 )
 
 
@@ -53,3 +54,26 @@ def test_equal_time_cell_pairs_simulation_and_network():
         assert o["paired"][1] < o["sim"][1]
     # x: the network reproduces the simulation J by J (within 3 s.e.; phi's map is approximate)
     assert abs(out["x"]["paired"][0]) < 3 * out["x"]["paired"][1]
+
+
+def test_exponential_heun_covariance_is_the_simulators_stationary_covariance():
+    """Linear network (gains 1, no residual), N = 30, g = 0.5, dt = 0.5: the discrete Lyapunov
+    solution is the fixed point of the simulator's step map, and it differs from the
+    continuous-time covariance at O(dt^2) (ratio of the differences at dt and dt/2 ~ 4)."""
+    from scipy.linalg import solve_continuous_lyapunov
+
+    rng = np.random.default_rng(3)
+    n = 30
+    J = rng.standard_normal((n, n)) * 0.5 / math.sqrt(n)
+    ones = np.ones(n)
+    exact = solve_continuous_lyapunov(J - np.eye(n), -np.eye(n))
+    dt = 0.5
+    sigma = exponential_heun_covariance(J, ones, 1.0, 0.0, dt)
+    e, c = math.exp(-dt), 1 - math.exp(-dt)
+    M = e * np.eye(n) + 0.5 * c * (1 + e) * J + 0.5 * c * c * J @ J
+    B = np.eye(n) + 0.5 * c * J
+    fixed = M @ sigma @ M.T + 0.5 * (1 - e * e) * B @ B.T
+    assert np.allclose(fixed, sigma, rtol=0, atol=1e-12)
+    err = np.abs(sigma - exact).max()
+    err_half = np.abs(exponential_heun_covariance(J, ones, 1.0, 0.0, dt / 2) - exact).max()
+    assert 3.0 < err / err_half < 5.0, (err, err_half)

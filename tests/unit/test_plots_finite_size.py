@@ -61,6 +61,7 @@ def _et_cell(label: str, g: float, n: int, p_inf: float, offset: float, rng) -> 
             "het_mc": (inf + offset, 0.01),
             "het_mc_plain": (inf + offset, 0.02),
             "cv": (inf + offset, 0.014),
+            "time_step_shift": (0.01, 0.0005),
             "site": (0.025, 0.004),
             "pr_inf": inf,
             "p_inf": p_inf,

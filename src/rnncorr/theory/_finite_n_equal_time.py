@@ -54,6 +54,7 @@ __all__ = [
     "equal_time_network_statistics",
     "equal_time_prediction",
     "equal_time_series",
+    "phi_covariance_map",
     "spectral_series",
 ]
 
@@ -442,15 +443,29 @@ def equal_time_covariances(
     noise = scalars.sigma2 * np.eye(n) + scalars.white_residual * (J @ J.T)
     sigma = solve_continuous_lyapunov(A, noise)
     sigma = 0.5 * (sigma + sigma.T)
+    gain_var = None if heterogeneous else np.full(n, scalars.delta0)
+    out.update(x=sigma, phi=phi_covariance_map(sigma, activation, gain_var), gains=gains)
+    return out
+
+
+def phi_covariance_map(
+    sigma: np.ndarray, activation: Activation, gain_variances: np.ndarray | None = None
+) -> np.ndarray:
+    r"""Equal-time covariance of phi from that of x (Hermite expansion of a Gaussian pair)::
+
+        C_phi,ii = <phi^2>_{Delta_i} - <phi>_{Delta_i}^2,
+        C_phi,ij = s_i s_j Sigma_ij + S3_i S3_j Sigma_ij^3 / 6     (i != j)
+
+    with s_i = S(v_i), S3_i = 2 S'(v_i) at v = ``gain_variances`` (default: Delta_i = Sigma_ii).
+    """
     delta = np.diag(sigma).copy()
-    gain_var = delta if heterogeneous else np.full(n, scalars.delta0)
+    gain_var = delta if gain_variances is None else np.asarray(gain_variances, dtype=float)
     s = np.asarray(gauss_average(activation, "dphi", gain_var))
     s3 = 2 * _gain_slope(activation, gain_var)
     c_phi = np.outer(s, s) * sigma + np.outer(s3, s3) * sigma**3 / 6
     mean = np.asarray(gauss_average(activation, "phi_mean", delta))
     np.fill_diagonal(c_phi, np.asarray(gauss_average(activation, "phi2", delta)) - mean**2)
-    out.update(x=sigma, phi=c_phi, gains=gains)
-    return out
+    return c_phi
 
 
 def equal_time_network_statistics(
