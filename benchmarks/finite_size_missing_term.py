@@ -62,6 +62,7 @@ import numpy as np
 from rnncorr import get_activation
 from rnncorr.config import Cell, SimulationSettings
 from rnncorr.estimators import moments_of, scalar_mean_and_standard_error
+from rnncorr.paired import paired_settings
 from rnncorr.simulate import _Engine, realization_coupling, realization_seed
 from rnncorr.theory._gauss import gauss_average
 from rnncorr.theory._heterogeneous import _statistics, self_consistent_gains, site_scalars
@@ -348,15 +349,7 @@ def analyse(J: np.ndarray, engine: JointEngine, scalars, loops: dict, sigma2: fl
 
 
 def run(n: int, g: float, n_j: int, duration: float, seed: int) -> None:
-    settings = SimulationSettings(
-        realizations=n_j,
-        trajectories=16,
-        duration=duration,
-        burn_in=40,
-        dt=0.2,
-        blocks=8,
-        window=25,
-    )
+    settings = paired_settings(n_j, duration)
     scalars = site_scalars(TANH, g, 1.0)
     loops = loop_gain_coefficients(TANH, g, 1.0)
     cell = Cell(TANH, n, g, 1.0)
