@@ -112,6 +112,7 @@ def analytic_offset(activation: Activation, g: float, sigma2: float, N: int) -> 
         "p_0_le.x": float(le["p_0_x"]),
         "p_0_analytic.phi": math.nan,
         "p_0_analytic.x": math.nan,
+        "n_min": math.nan,
     }
     # the complete analytic p_0 = p_0^LE + p_0^site (docs/finite_size.md §10); N-independent.
     # Drawn even where N (1 - g_eff^2)^2 is below the series' threshold: the figure's point is
@@ -120,6 +121,8 @@ def analytic_offset(activation: Activation, g: float, sigma2: float, N: int) -> 
     if coefficients["reason"] is None:
         for var in ("phi", "x"):
             out[f"p_0_analytic.{var}"] = float(coefficients[var]["p_0"])
+        # the series' range as `rnncorr theory --N` reports it (next term <= |p_0^LE|/2, §10.6)
+        out["n_min"] = float(coefficients["n_min"])
     return out
 
 
@@ -200,7 +203,9 @@ def study_dataset(
     Variables (PR/N unless stated): ``sim``, ``sim_se``, ``paired``, ``paired_se``, ``het_mc``,
     ``het_mc_se``, ``hom_mc``, ``hom_mc_se``, ``cv``, ``cv_se``, ``p_inf``, ``site_mc``,
     ``site_mc_se`` (in PR), ``p_0_le``, ``p_0_analytic`` (in PR), ``n_j``. Case coordinates:
-    ``label``, ``g``, ``sigma2``; ``case`` is "label g=.. sigma2=..".
+    ``label``, ``g``, ``sigma2``, ``g_eff``, ``n_min`` (smallest N of the series' range, as
+    reported by ``rnncorr theory --N``; NaN where the cells predate it); ``case`` is "label g=..
+    sigma2=..".
     """
     cases = sorted({(c["label"], c["g"], c["sigma2"]) for c in cells})
     n_values = sorted({int(c["N"]) for c in cells})
@@ -210,10 +215,12 @@ def study_dataset(
     data = {f"{n}{s}": np.full(shape, np.nan) for n in names for s in ("", "_se")}
     data.update({k: np.full(shape, np.nan) for k in ("p_inf", "p_0_le", "p_0_analytic")})
     n_j = np.zeros(shape[:2], dtype=int)
+    n_min = np.full(len(cases), np.nan)
     for c in cells:
         i = cases.index((c["label"], c["g"], c["sigma2"]))
         j = n_values.index(int(c["N"]))
         n_j[i, j] = c["n_j"]
+        n_min[i] = c.get("n_min", np.nan)
         for k, var in enumerate(variables):
             for name in names:
                 data[name][i, j, k], data[f"{name}_se"][i, j, k] = c[var][name]
@@ -231,6 +238,7 @@ def study_dataset(
             "g": ("case", [c[1] for c in cases]),
             "sigma2": ("case", [c[2] for c in cases]),
             "g_eff": ("case", [_g_eff(*c) for c in cases]),
+            "n_min": ("case", n_min),
         },
     )
     ds.attrs["description"] = (

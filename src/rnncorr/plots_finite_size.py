@@ -15,7 +15,9 @@ Dataset of :func:`rnncorr.finite_size_study.study_dataset`, for PR of phi at zer
 * thin dashed: p_0 + p_m1/N, analytic intercept, slope p_m1 fitted to those crosses.
 
 In these coordinates the 1/N series N p_inf + p_0 + p_m1/N is a straight line with intercept
-p_0 at 1/N = 0. Grey shading: N (1 - g_eff^2)^2 < 20, outside the series' range
+p_0 at 1/N = 0. Grey shading: N below the series' range, the ``n_min`` that
+``rnncorr theory --N`` uses (next term <= |p_0^LE|/2, docs/finite_size.md §10.6); for the
+equal-time rows, and for cells without it, N (1 - g_eff^2)^2 < 20
 (``finite_size_study.series_range_n``).
 
 When the Dataset has the equal-time variables (``finite_size_study.equal_time_dataset``), one
@@ -101,13 +103,12 @@ def plot_finite_size_correction(
     return fig
 
 
-def _series_range(ax, g_eff: float, x_max: float) -> None:
-    """Grey band where N (1 - g_eff^2)^2 < 20: outside the series' range."""
-    n_min = series_range_n(g_eff)
+def _series_range(ax, n_min: float, x_max: float) -> None:
+    """Grey band for N < n_min: outside the series' range."""
     if math.isfinite(n_min) and 1.0 / n_min < x_max:
         ax.axvspan(
             1.0 / n_min, x_max, color="0.85", alpha=0.6, lw=0,
-            label="outside the series' range, N (1 - g$_{eff}^2$)$^2$ < 20",
+            label="outside the series' range (flagged by rnncorr theory --N)",
         )  # fmt: skip
 
 
@@ -119,7 +120,7 @@ def _equal_time_panel(ax, ds: xr.Dataset, case: str, var: str) -> None:
     inf = d["pr_equal_time_pr_inf"].values
     x_max = 1.15 * float(np.max(inv))
     if "et_g_eff" in d.coords:
-        _series_range(ax, float(d["et_g_eff"]), x_max)
+        _series_range(ax, series_range_n(float(d["et_g_eff"])), x_max)
     ax.axhline(0.0, color="0.5", ls="--", lw=1, label="N = inf")
     p0 = float(np.nanmean(d["pr_equal_time_p_0"].values))
     ax.axhline(p0, color="C1", ls=":", lw=1.5, label="p_0 of the homogeneous series")
@@ -225,7 +226,10 @@ def _zero_frequency_panels(ds: xr.Dataset, axes: list, cases: list, variable: st
                 )  # fmt: skip
         ax.set_xlim(0, 1.15 * float(np.max(inv)))
         if "g_eff" in d.coords:
-            _series_range(ax, float(d["g_eff"]), 1.15 * float(np.max(inv)))
+            n_min = float(d["n_min"]) if "n_min" in d.coords else math.nan
+            if not math.isfinite(n_min):  # cells written before n_min was stored
+                n_min = series_range_n(float(d["g_eff"]))
+            _series_range(ax, n_min, 1.15 * float(np.max(inv)))
         # the printed name (rnncorr.activations.display_name), not the file label
         ax.set_title(
             f"{display_name(str(d['label'].values))}, g = {float(d['g']):g}, "
