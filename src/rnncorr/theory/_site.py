@@ -47,7 +47,6 @@ from rnncorr.theory._gauss import gauss_average
 __all__ = [
     "MAX_GAIN_SPREAD",
     "NEXT_ORDER_MAX_RATIO",
-    "SERIES_MIN_N_GAP",
     "diagonal_covariance",
     "finite_n_coefficients",
     "finite_n_statistics",
@@ -567,16 +566,13 @@ def site_coefficients(
 # The complete zero-frequency finite-N prediction (what `rnncorr theory --N` reports)
 # --------------------------------------------------------------------------------------------
 
-#: former validity rule (N (1 - g_eff^2)^2 >= 20, finite_size.md §4), kept for reference: the
-#: rule now compares the estimated next term with the O(1) term (NEXT_ORDER_MAX_RATIO, §10.6);
-#: at tanh g = 1 (g_eff^2 = 0.45) both give N >= 67
-SERIES_MIN_N_GAP: float = 20.0
 #: largest rms relative gain spread sd(s_i)/s0 = sqrt(N Var eps / N) for the site term, which is
 #: an expansion to second order in eps (4 % at tanh g = 1.2, N = 100)
 MAX_GAIN_SPREAD: float = 0.1
 #: the two-term series is reported (``valid``) while its estimated next term |p_m1^LE|/N is at most
 #: this fraction of the O(1) term |p_0^LE| of the same (homogeneous) series (finite_size.md §10.6:
-#: the fitted p_0 of §3 agrees for ratios <= 0.6-0.7 and fails at 0.84-0.98)
+#: the fitted p_0 of §3 agrees for ratios <= 0.6-0.7 and fails at 0.84-0.98). It replaces the
+#: former rule N (1 - g_eff^2)^2 >= 20 (§4); at tanh g = 1 both give N >= 67.
 NEXT_ORDER_MAX_RATIO: float = 0.5
 #: O(1/N) remainder of the site term, p_m1^site ~ -c p_0^site/(1 - g_eff^2)^2 with this c: Monte
 #: Carlo of the heterogeneous network at N = 100 (finite_size.md §10.5): c = 3.7 +- 1.4, 4.2 +-
