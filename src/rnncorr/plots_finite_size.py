@@ -138,24 +138,11 @@ def _equal_time_panel(ax, ds: xr.Dataset, case: str, var: str) -> None:
             alpha=0.15, lw=0,
         )  # fmt: skip
     het = d["pr_equal_time_het_mc"].values - inf
-    ax.plot(inv, het, "x", color="C2", ms=6, label="het. network (MC)")
-    sim, sim_se = d["pr_equal_time_sim"].values - inf, d["pr_equal_time_sim_se"].values
-    ax.errorbar(
-        inv * 1.03, sim, sim_se, fmt="o", mfc="none", color="0.4", ms=4, capsize=2,
-        label="simulation, J average",
-    )  # fmt: skip
     cv, cv_se = d["pr_equal_time_cv"].values - inf, d["pr_equal_time_cv_se"].values
-    ax.errorbar(
-        inv, cv, cv_se, fmt="o", color="C0", ms=5, capsize=2,
-        label="simulation, paired (control variate)",
+    _paired_points(
+        ax, inv, het, d["pr_equal_time_sim"].values - inf, d["pr_equal_time_sim_se"].values,
+        cv, cv_se, ds["pr_equal_time_n_j"].sel(et_case=case).values,
     )  # fmt: skip
-    n_j = ds["pr_equal_time_n_j"].sel(et_case=case).values
-    for x, y, e, nj in zip(inv, cv, cv_se, n_j, strict=True):
-        if np.isfinite(y) and e > 0:
-            ax.annotate(
-                f"{abs(y) / e:.1f} s.e.\n{nj} J", (x, y), textcoords="offset points",
-                xytext=(4, 4), fontsize=6, color="C0",
-            )  # fmt: skip
     # keep the axis on the resolved points and the lines: the plain J average scatters far more,
     # and for phi the network's per-J phi map is approximate (docs/finite_size_equal_time.md §3),
     # its crosses can lie far off; say so instead of squashing the panel
@@ -172,14 +159,7 @@ def _equal_time_panel(ax, ds: xr.Dataset, case: str, var: str) -> None:
                 transform=ax.transAxes, fontsize=7, color="C2",
             )  # fmt: skip
     ax.set_xlim(0, x_max)
-    ax.set_title(
-        f"{display_name(str(d['et_label'].values))}, g = {float(d['et_g']):g}, "
-        f"$\\sigma^2$ = {float(d['et_sigma2']):g}",
-        fontsize=9,
-    )
-    ax.set_xlabel("1/N")
-    symbol = {"phi": r"\phi"}.get(var, var)
-    ax.set_ylabel(f"E[PR$_{{{symbol}}}$] - N p$_\\infty$  (equal time)")
+    _panel_labels(ax, d["et_label"], d["et_g"], d["et_sigma2"], var, "equal time")
 
 
 def _zero_frequency_panels(ds: xr.Dataset, axes: list, cases: list, variable: str) -> None:
@@ -207,38 +187,50 @@ def _zero_frequency_panels(ds: xr.Dataset, axes: list, cases: list, variable: st
         het = n * (d["het_mc"].values - p_inf)
         if p0 is not None:
             _next_order_line(ax, inv, het, n * d["het_mc_se"].values, p0)
-        ax.plot(inv, het, "x", color="C2", ms=6, label="het. network (MC)")
-        sim, sim_se = n * (d["sim"].values - p_inf), n * d["sim_se"].values
-        ax.errorbar(
-            inv * 1.03, sim, sim_se, fmt="o", mfc="none", color="0.4", ms=4, capsize=2,
-            label="simulation, J average",
+        _paired_points(
+            ax, inv, het, n * (d["sim"].values - p_inf), n * d["sim_se"].values,
+            n * (d["cv"].values - p_inf), n * d["cv_se"].values, ds["n_j"].sel(case=case).values,
         )  # fmt: skip
-        cv, cv_se = n * (d["cv"].values - p_inf), n * d["cv_se"].values
-        ax.errorbar(
-            inv, cv, cv_se, fmt="o", color="C0", ms=5, capsize=2,
-            label="simulation, paired (control variate)",
-        )  # fmt: skip
-        for x, y, e, nj in zip(inv, cv, cv_se, ds["n_j"].sel(case=case).values, strict=True):
-            if np.isfinite(y) and e > 0:
-                ax.annotate(
-                    f"{abs(y) / e:.1f} s.e.\n{nj} J", (x, y), textcoords="offset points",
-                    xytext=(4, 4), fontsize=6, color="C0",
-                )  # fmt: skip
         ax.set_xlim(0, 1.15 * float(np.max(inv)))
         if "g_eff" in d.coords:
             n_min = float(d["n_min"]) if "n_min" in d.coords else math.nan
             if not math.isfinite(n_min):  # cells written before n_min was stored
                 n_min = series_range_n(float(d["g_eff"]))
             _series_range(ax, n_min, 1.15 * float(np.max(inv)))
-        # the printed name (rnncorr.activations.display_name), not the file label
-        ax.set_title(
-            f"{display_name(str(d['label'].values))}, g = {float(d['g']):g}, "
-            f"$\\sigma^2$ = {float(d['sigma2']):g}",
-            fontsize=9,
-        )
-        ax.set_xlabel("1/N")
-        symbol = {"phi": r"\phi"}.get(variable, variable)
-        ax.set_ylabel(f"E[PR$_{{{symbol}}}$] - N p$_\\infty$  (zero frequency)")
+        _panel_labels(ax, d["label"], d["g"], d["sigma2"], variable, "zero frequency")
+
+
+def _paired_points(ax, inv, het, sim, sim_se, cv, cv_se, n_j) -> None:
+    """The points of every panel, in units of PR: the network Monte Carlo (crosses), the plain J
+    average (open) and the paired control variate (filled), annotated with its resolution
+    |cv|/s.e. and the number of J."""
+    ax.plot(inv, het, "x", color="C2", ms=6, label="het. network (MC)")
+    ax.errorbar(
+        inv * 1.03, sim, sim_se, fmt="o", mfc="none", color="0.4", ms=4, capsize=2,
+        label="simulation, J average",
+    )  # fmt: skip
+    ax.errorbar(
+        inv, cv, cv_se, fmt="o", color="C0", ms=5, capsize=2,
+        label="simulation, paired (control variate)",
+    )  # fmt: skip
+    for x, y, e, nj in zip(inv, cv, cv_se, n_j, strict=True):
+        if np.isfinite(y) and e > 0:
+            ax.annotate(
+                f"{abs(y) / e:.1f} s.e.\n{nj} J", (x, y), textcoords="offset points",
+                xytext=(4, 4), fontsize=6, color="C0",
+            )  # fmt: skip
+
+
+def _panel_labels(ax, label, g, sigma2, variable: str, kind: str) -> None:
+    """Title with the printed name (rnncorr.activations.display_name, not the file label) and
+    the case; axis labels for ``variable`` at ``kind`` ("zero frequency" / "equal time")."""
+    ax.set_title(
+        f"{display_name(str(label.values))}, g = {float(g):g}, $\\sigma^2$ = {float(sigma2):g}",
+        fontsize=9,
+    )
+    ax.set_xlabel("1/N")
+    symbol = {"phi": r"\phi"}.get(variable, variable)
+    ax.set_ylabel(f"E[PR$_{{{symbol}}}$] - N p$_\\infty$  ({kind})")
 
 
 def _next_order_line(ax, inv: np.ndarray, het: np.ndarray, het_se: np.ndarray, p0: float) -> None:
