@@ -35,6 +35,7 @@ __all__ = [
     "EQUAL_TIME_VARIABLES",
     "STUDY_KEYS",
     "analytic_offset",
+    "control_variate",
     "coupling_control_variates",
     "equal_time_analytic",
     "equal_time_cell",
@@ -126,6 +127,18 @@ def analytic_offset(activation: Activation, g: float, sigma2: float, N: int) -> 
     return out
 
 
+def control_variate(
+    network_mean: tuple[float, float], paired: tuple[float, float]
+) -> tuple[float, float]:
+    r"""E[PR_sim] ~= E_MC[PR_net] + mean_J (PR_sim,J - PR_net,J) and its standard error.
+
+    ``network_mean`` (mean, se) from an independent Monte Carlo of the network, ``paired``
+    (mean, se) of the per-J differences on the simulated J (docs/finite_size_equal_time.md §5.1);
+    the two are independent, so the errors add in quadrature.
+    """
+    return network_mean[0] + paired[0], math.hypot(network_mean[1], paired[1])
+
+
 def study_cell(
     activation_entry: Mapping[str, Any],
     g: float,
@@ -186,7 +199,7 @@ def study_cell(
             "het_mc": het_mc,
             "hom_mc": hom_mc,
             "site_mc": site,
-            "cv": (het_mc[0] + paired[0], math.hypot(het_mc[1], paired[1])),
+            "cv": control_variate(het_mc, paired),
             "p_inf": float(large_n[var]["pr_over_n"]),
         }
     return out
@@ -428,31 +441,37 @@ def exponential_heun_covariance(
 
 def equal_time_theory_with_estimator_bias(
     J: np.ndarray, activation: Activation, scalars: Any, per_block: int, dt: float | None = None
-) -> dict[str, float]:
+) -> dict[str, Any]:
     r"""PR/N of x and phi of the heterogeneous network on J, as the simulation's estimator sees it.
 
     The equal-time covariance of a block subtracts the block mean of n = ``per_block`` samples,
     so E[C_hat] = C - (C_zf - C)/n, C_zf the zero-frequency covariance of the same network
     (x: M (sigma2 + P J J^T) M^T, M = (1 - J S)^-1; phi: L (sigma2 S^2 + P) L^T, L = (1 - S J)^-1;
     as in ``paired.py`` and benchmarks/finite_size_equal_time.py). Applied to the theory so that
-    the paired difference sim - het compares like with like. With ``dt`` the equal-time
-    covariance is that of the simulator's time step (:func:`exponential_heun_covariance`; phi by
+    the paired difference sim - het compares like with like.
+
+    With ``dt`` the result also carries ``"at_dt"``: the same with the equal-time covariance of
+    the simulator's time step (:func:`exponential_heun_covariance`; phi by
     ``phi_covariance_map``; the scheme is exact at zero frequency for a linear network, so C_zf
-    is unchanged): then sim - het carries no time-step bias and the control variate estimates
-    the continuous-time E[PR]. NaN when there is no stationary state.
+    is unchanged). Paired with that, sim - het carries no time-step bias and the control variate
+    estimates the continuous-time E[PR]. The gains, C_zf and the continuous Sigma are solved
+    once for both. NaN when there is no stationary state.
+
+    Returns
+    -------
+    dict
+        ``{"x": PR/N, "phi": PR/N[, "at_dt": {"x", "phi"}]}``.
     """
     from rnncorr.theory._finite_n_equal_time import equal_time_covariances, phi_covariance_map
     from rnncorr.theory._heterogeneous import _statistics
 
     cov = equal_time_covariances(J, activation, scalars)
     if not cov["stable"]:
-        return {var: math.nan for var in EQUAL_TIME_VARIABLES}
+        out: dict[str, Any] = {var: math.nan for var in EQUAL_TIME_VARIABLES}
+        if dt is not None:
+            out["at_dt"] = {var: math.nan for var in EQUAL_TIME_VARIABLES}
+        return out
     gains = cov["gains"]
-    if dt is not None:
-        sigma = exponential_heun_covariance(
-            J, gains, scalars.sigma2, scalars.white_residual, float(dt)
-        )
-        cov = {"x": sigma, "phi": phi_covariance_map(sigma, activation)}
     n = J.shape[0]
     m = np.linalg.inv(np.eye(n) - J * gains[None, :])
     mj = m @ J
@@ -460,10 +479,20 @@ def equal_time_theory_with_estimator_bias(
     ell = np.linalg.inv(np.eye(n) - gains[:, None] * J)
     zf_phi = (ell * (scalars.sigma2 * gains**2 + scalars.residual_power)[None, :]) @ ell.T
     zf = {"x": zf_x, "phi": zf_phi}
-    return {
-        var: float(_statistics(cov[var] - (zf[var] - cov[var]) / per_block)["pr_over_n"])
-        for var in EQUAL_TIME_VARIABLES
-    }
+
+    def seen_by_estimator(c: Mapping[str, np.ndarray]) -> dict[str, float]:
+        return {
+            var: float(_statistics(c[var] - (zf[var] - c[var]) / per_block)["pr_over_n"])
+            for var in EQUAL_TIME_VARIABLES
+        }
+
+    out = seen_by_estimator(cov)
+    if dt is not None:
+        sigma = exponential_heun_covariance(
+            J, gains, scalars.sigma2, scalars.white_residual, float(dt)
+        )
+        out["at_dt"] = seen_by_estimator({"x": sigma, "phi": phi_covariance_map(sigma, activation)})
+    return out
 
 
 def equal_time_network_montecarlo(
@@ -611,9 +640,9 @@ def equal_time_cell(
             if result.diverged:
                 continue
             J = realization_coupling(seeds, n, g)
-            het = equal_time_theory_with_estimator_bias(J, act, scalars, per_block)
-            # the same network at the simulator's time step: pairing removes the O(dt^2) bias
-            het_dt = equal_time_theory_with_estimator_bias(J, act, scalars, per_block, st.dt)
+            # also at the simulator's time step: pairing with it removes the O(dt^2) bias
+            het = equal_time_theory_with_estimator_bias(J, act, scalars, per_block, st.dt)
+            het_dt = het["at_dt"]
             for var in EQUAL_TIME_VARIABLES:
                 value = n * result.statistics["equal_time"][var]["pr_over_n"]
                 sims[var].append(value)
@@ -643,7 +672,7 @@ def equal_time_cell(
             "paired": paired,
             "het_mc": het_mc,
             "het_mc_plain": mc[var]["pr_plain"],
-            "cv": (het_mc[0] + paired[0], math.hypot(het_mc[1], paired[1])),
+            "cv": control_variate(het_mc, paired),
             "time_step_shift": scalar_mean_and_standard_error(shifts[var]),
             **analytic[var],
         }
