@@ -29,37 +29,13 @@ import numpy as np
 from rnncorr import get_activation, theory
 from rnncorr.config import Cell
 from rnncorr.estimators import scalar_mean_and_standard_error
+from rnncorr.finite_size_study import equal_time_estimator_statistics
 from rnncorr.paired import paired_settings
 from rnncorr.simulate import realization_coupling, realization_seed, simulate_realization
-from rnncorr.theory._finite_n_equal_time import (
-    equal_time_covariances,
-    equal_time_montecarlo,
-    equal_time_prediction,
-)
-from rnncorr.theory._heterogeneous import _statistics, site_scalars
+from rnncorr.theory._finite_n_equal_time import equal_time_montecarlo, equal_time_prediction
+from rnncorr.theory._heterogeneous import site_scalars
 
 KEYS = [(v, s) for v in ("x", "phi") for s in ("a", "nc2", "pr_over_n")]
-
-
-def _theory_with_estimator_bias(J, activation, scalars, per_block: int) -> dict:
-    """Heterogeneous-network statistics as the simulation's estimator sees them on average.
-
-    The equal-time covariance of a block subtracts the block mean of n = per_block samples (one
-    time unit apart), so E[C_hat] = C - (C_zf - C)/n with C_zf the zero-frequency covariance of
-    the same network (paired.py; x: M (sigma2 + P J J^T) M^T, phi: L (sigma2 S^2 + P) L^T).
-    """
-    cov = equal_time_covariances(J, activation, scalars)
-    gains = cov["gains"]
-    n = J.shape[0]
-    M = np.linalg.inv(np.eye(n) - J * gains[None, :])
-    MJ = M @ J
-    zf_x = scalars.sigma2 * (M @ M.T) + scalars.residual_power * (MJ @ MJ.T)
-    L = np.linalg.inv(np.eye(n) - gains[:, None] * J)
-    zf_phi = (L * (scalars.sigma2 * gains**2 + scalars.residual_power)[None, :]) @ L.T
-    return {
-        "x": _statistics(cov["x"] - (zf_x - cov["x"]) / per_block),
-        "phi": _statistics(cov["phi"] - (zf_phi - cov["phi"]) / per_block),
-    }
 
 
 def run_case(g: float, n: int, n_j: int, duration: float, seed: int, n_mc: int) -> None:
@@ -77,7 +53,7 @@ def run_case(g: float, n: int, n_j: int, duration: float, seed: int, n_mc: int) 
         if result.diverged:
             continue
         J = realization_coupling(seeds, n, g)
-        het = _theory_with_estimator_bias(J, act, scalars, per_block)
+        het = equal_time_estimator_statistics(J, act, scalars, per_block)
         for v, s in KEYS:
             value = result.statistics["equal_time"][v][s]
             sim[(v, s)].append(value)

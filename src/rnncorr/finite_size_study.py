@@ -40,6 +40,7 @@ __all__ = [
     "equal_time_analytic",
     "equal_time_cell",
     "equal_time_dataset",
+    "equal_time_estimator_statistics",
     "equal_time_network_montecarlo",
     "equal_time_plan",
     "equal_time_theory_with_estimator_bias",
@@ -439,38 +440,38 @@ def exponential_heun_covariance(
     return 0.5 * (sigma + sigma.T)
 
 
-def equal_time_theory_with_estimator_bias(
+def equal_time_estimator_statistics(
     J: np.ndarray, activation: Activation, scalars: Any, per_block: int, dt: float | None = None
-) -> dict[str, Any]:
-    r"""PR/N of x and phi of the heterogeneous network on J, as the simulation's estimator sees it.
+) -> dict[str, Any] | None:
+    r"""a, Nc2, PR of x and phi of the heterogeneous network on J, as the simulation's estimator
+    sees them on average.
 
     The equal-time covariance of a block subtracts the block mean of n = ``per_block`` samples,
     so E[C_hat] = C - (C_zf - C)/n, C_zf the zero-frequency covariance of the same network
     (x: M (sigma2 + P J J^T) M^T, M = (1 - J S)^-1; phi: L (sigma2 S^2 + P) L^T, L = (1 - S J)^-1;
-    as in ``paired.py`` and benchmarks/finite_size_equal_time.py). Applied to the theory so that
-    the paired difference sim - het compares like with like.
+    as in ``paired.py``). Applied to the theory so that the paired difference sim - het compares
+    like with like.
 
     With ``dt`` the result also carries ``"at_dt"``: the same with the equal-time covariance of
     the simulator's time step (:func:`exponential_heun_covariance`; phi by
     ``phi_covariance_map``; the scheme is exact at zero frequency for a linear network, so C_zf
     is unchanged). Paired with that, sim - het carries no time-step bias and the control variate
     estimates the continuous-time E[PR]. The gains, C_zf and the continuous Sigma are solved
-    once for both. NaN when there is no stationary state.
+    once for both.
 
     Returns
     -------
-    dict
-        ``{"x": PR/N, "phi": PR/N[, "at_dt": {"x", "phi"}]}``.
+    dict or None
+        ``{"x": stats, "phi": stats[, "at_dt": {"x": stats, "phi": stats}]}`` with stats the
+        ``_heterogeneous._statistics`` dict (a, nc2, pr, pr_over_n); None when the network has
+        no stationary state.
     """
     from rnncorr.theory._finite_n_equal_time import equal_time_covariances, phi_covariance_map
     from rnncorr.theory._heterogeneous import _statistics
 
     cov = equal_time_covariances(J, activation, scalars)
     if not cov["stable"]:
-        out: dict[str, Any] = {var: math.nan for var in EQUAL_TIME_VARIABLES}
-        if dt is not None:
-            out["at_dt"] = {var: math.nan for var in EQUAL_TIME_VARIABLES}
-        return out
+        return None
     gains = cov["gains"]
     n = J.shape[0]
     m = np.linalg.inv(np.eye(n) - J * gains[None, :])
@@ -480,11 +481,8 @@ def equal_time_theory_with_estimator_bias(
     zf_phi = (ell * (scalars.sigma2 * gains**2 + scalars.residual_power)[None, :]) @ ell.T
     zf = {"x": zf_x, "phi": zf_phi}
 
-    def seen_by_estimator(c: Mapping[str, np.ndarray]) -> dict[str, float]:
-        return {
-            var: float(_statistics(c[var] - (zf[var] - c[var]) / per_block)["pr_over_n"])
-            for var in EQUAL_TIME_VARIABLES
-        }
+    def seen_by_estimator(c: Mapping[str, np.ndarray]) -> dict[str, Any]:
+        return {var: _statistics(c[var] - (zf[var] - c[var]) / per_block) for var in zf}
 
     out = seen_by_estimator(cov)
     if dt is not None:
@@ -492,6 +490,31 @@ def equal_time_theory_with_estimator_bias(
             J, gains, scalars.sigma2, scalars.white_residual, float(dt)
         )
         out["at_dt"] = seen_by_estimator({"x": sigma, "phi": phi_covariance_map(sigma, activation)})
+    return out
+
+
+def equal_time_theory_with_estimator_bias(
+    J: np.ndarray, activation: Activation, scalars: Any, per_block: int, dt: float | None = None
+) -> dict[str, Any]:
+    r"""PR/N of x and phi from :func:`equal_time_estimator_statistics` (same ``dt`` rule).
+
+    Returns
+    -------
+    dict
+        ``{"x": PR/N, "phi": PR/N[, "at_dt": {"x", "phi"}]}``; NaN when there is no stationary
+        state.
+    """
+    stats = equal_time_estimator_statistics(J, activation, scalars, per_block, dt)
+
+    def pr_over_n(st: Mapping[str, Any] | None) -> dict[str, float]:
+        return {
+            var: math.nan if st is None else float(st[var]["pr_over_n"])
+            for var in EQUAL_TIME_VARIABLES
+        }
+
+    out: dict[str, Any] = pr_over_n(stats)
+    if dt is not None:
+        out["at_dt"] = pr_over_n(None if stats is None else stats["at_dt"])
     return out
 
 
