@@ -27,11 +27,9 @@ import time
 import numpy as np
 
 from rnncorr import get_activation, theory
-from rnncorr.config import Cell
 from rnncorr.estimators import scalar_mean_and_standard_error
 from rnncorr.finite_size_study import equal_time_estimator_statistics
-from rnncorr.paired import paired_settings
-from rnncorr.simulate import realization_coupling, realization_seed, simulate_realization
+from rnncorr.paired import paired_settings, simulated_couplings
 from rnncorr.theory._finite_n_equal_time import equal_time_montecarlo, equal_time_prediction
 from rnncorr.theory._heterogeneous import site_scalars
 
@@ -43,16 +41,10 @@ def run_case(g: float, n: int, n_j: int, duration: float, seed: int, n_mc: int) 
     settings = paired_settings(n_j, duration)
     per_block = settings.trajectories * settings.samples_per_block
     scalars = site_scalars(act, g, 1.0)
-    cell = Cell(act, n, g, 1.0)
     started = time.perf_counter()
     sim: dict = {k: [] for k in KEYS}
     diff: dict = {k: [] for k in KEYS}
-    for r in range(n_j):
-        seeds = realization_seed(seed, cell, r)
-        result = simulate_realization(act, n, g, 1.0, settings, seeds)
-        if result.diverged:
-            continue
-        J = realization_coupling(seeds, n, g)
+    for result, J in simulated_couplings(act, n, g, 1.0, settings, seed):
         het = equal_time_estimator_statistics(J, act, scalars, per_block)
         for v, s in KEYS:
             value = result.statistics["equal_time"][v][s]

@@ -641,8 +641,7 @@ def equal_time_cell(
     """
     from dataclasses import replace
 
-    from rnncorr.config import Cell
-    from rnncorr.simulate import realization_coupling, realization_seed, simulate_realization
+    from rnncorr.paired import simulated_couplings
     from rnncorr.theory._heterogeneous import site_scalars
     from rnncorr.threads import blas_threads
 
@@ -651,18 +650,12 @@ def equal_time_cell(
     st = replace(settings, realizations=int(realizations))
     per_block = st.trajectories * st.samples_per_block
     scalars = site_scalars(act, g, sigma2)
-    cell = Cell(act, n, g, sigma2)
     sims: dict[str, list[float]] = {var: [] for var in EQUAL_TIME_VARIABLES}
     diffs: dict[str, list[float]] = {var: [] for var in EQUAL_TIME_VARIABLES}
     shifts: dict[str, list[float]] = {var: [] for var in EQUAL_TIME_VARIABLES}
     stream = np.random.SeedSequence([int(seed), n, round(1e6 * g), round(1e6 * sigma2), 17])
     with blas_threads(threads):
-        for r in range(st.realizations):
-            seeds = realization_seed(seed, cell, r)
-            result = simulate_realization(act, n, g, sigma2, st, seeds)
-            if result.diverged:
-                continue
-            J = realization_coupling(seeds, n, g)
+        for result, J in simulated_couplings(act, n, g, sigma2, st, seed):
             # also at the simulator's time step: pairing with it removes the O(dt^2) bias
             het = equal_time_theory_with_estimator_bias(J, act, scalars, per_block, st.dt)
             het_dt = het["at_dt"]

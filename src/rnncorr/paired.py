@@ -21,6 +21,7 @@ E[a_hat] = a - (a_zf - a)/n, is removed).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,7 @@ __all__ = [
     "paired_realizations",
     "paired_settings",
     "paired_summary",
+    "simulated_couplings",
 ]
 
 PAIRED_STATISTICS = tuple(
@@ -96,6 +98,34 @@ def _theory_row(stats: dict[str, Any]) -> dict[str, float]:
     return row
 
 
+def simulated_couplings(
+    activation: Activation,
+    n: int,
+    g: float,
+    sigma2: float,
+    settings: SimulationSettings,
+    seed: int,
+) -> Iterator[tuple[Any, np.ndarray]]:
+    """Each realization of the cell, simulated, with its J: the pairs a paired study compares.
+
+    Realization r uses the seed of ``rnncorr.simulate.realization_seed(seed, cell, r)``, as in
+    ``simulate_cell``; its J is re-drawn from that seed with the cell's connectivity (iid), a
+    fresh copy of the same streams. Diverged realizations are skipped.
+
+    Yields
+    ------
+    (result, J)
+        The ``simulate_realization`` result and the coupling matrix it ran with.
+    """
+    cell = Cell(activation, n, g, sigma2)
+    for r in range(settings.realizations):
+        seed_sequence = realization_seed(seed, cell, r)
+        result = simulate_realization(activation, n, g, sigma2, settings, seed_sequence)
+        if result.diverged:
+            continue
+        yield result, realization_coupling(seed_sequence, n, g)
+
+
 def paired_realizations(
     activation: Activation,
     n: int,
@@ -106,11 +136,8 @@ def paired_realizations(
     *,
     threads: int | None = 1,
 ) -> list[dict[str, dict[str, float]]]:
-    """Simulate each realization of the cell and evaluate both finite-N theories on its J.
-
-    Realization r uses the seed of ``rnncorr.simulate.realization_seed(seed, cell, r)``, as in
-    ``simulate_cell``; its J is re-drawn from that seed with the cell's connectivity (iid).
-    Diverged realizations are skipped.
+    """Simulate each realization of the cell and evaluate both finite-N theories on its J
+    (:func:`simulated_couplings`; diverged realizations are skipped).
 
     Returns
     -------
@@ -118,17 +145,11 @@ def paired_realizations(
         One ``{"sim": {...}, "het": {...}, "hom": {...}}`` per realization, keyed by
         ``PAIRED_STATISTICS``.
     """
-    cell = Cell(activation, n, g, sigma2)
     scalars = site_scalars(activation, g, sigma2)
     per_block = settings.trajectories * settings.samples_per_block
     rows = []
     with blas_threads(threads):
-        for r in range(settings.realizations):
-            seed_sequence = realization_seed(seed, cell, r)
-            result = simulate_realization(activation, n, g, sigma2, settings, seed_sequence)
-            if result.diverged:
-                continue
-            J = realization_coupling(seed_sequence, n, g)  # a fresh copy of the same streams
+        for result, J in simulated_couplings(activation, n, g, sigma2, settings, seed):
             st = result.statistics
             sim = {
                 f"zero_frequency.{var}.{stat}": st["zero_frequency"][var][stat]
